@@ -1,0 +1,1 @@
+"""Liveblog: a live-updating developing-story tracker."""

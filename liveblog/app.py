@@ -1,0 +1,91 @@
+"""`create_app(settings)`: the one route table, middleware, start-up and shut-down."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from .broadcast import backend_for
+from .db import make_engine
+from .errors import EXCEPTION_HANDLERS, handle_http_exception
+from .fanout import Hub
+from .resources import resource_dir
+from .settings import Settings
+from .store import Store
+from .stream import SERVER_SEND, EventStream
+from .web import api, reader
+from .web.common import Services
+
+log = logging.getLogger("liveblog")
+
+
+class Liveblog(Starlette):
+    async def __call__(self, scope, receive, send):
+        # The server's own `send`, before any middleware wraps it: the stream writes
+        # to its socket directly (see stream.py).
+        scope[SERVER_SEND] = send
+        await super().__call__(scope, receive, send)
+
+
+def _end_streams_on_exit(hub: Hub) -> None:
+    """On SIGINT/SIGTERM, end every stream cleanly, so the server's graceful shutdown
+    is not held open by readers (their EventSource reconnects elsewhere and replays)."""
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(signum)
+        if not callable(previous):
+            continue
+
+        def handler(sig, frame, previous=previous):
+            loop.call_soon_threadsafe(hub.end_all)
+            previous(sig, frame)
+
+        try:
+            signal.signal(signum, handler)
+        except ValueError:  # not the main thread: the server handles signals itself
+            return
+
+
+def create_app(settings: Settings | None = None, background=()) -> Starlette:
+    """The application; `background` holds coroutine functions run beside it, given the Services."""
+    settings = settings or Settings.load()
+    store = Store(make_engine(settings.database_url))
+    hub = Hub(store, backend_for(settings.broadcast_url))
+    services = Services(settings, store, hub)
+
+    @asynccontextmanager
+    async def lifespan(app):
+        await hub.start()
+        _end_streams_on_exit(hub)
+        tasks = [asyncio.ensure_future(run(services)) for run in background]
+        yield
+        for task in tasks:
+            task.cancel()
+        await hub.stop()
+
+    routes = [
+        *reader.routes,
+        Route("/stories/{slug}/events", EventStream(hub), methods=["GET"]),
+        *api.routes,
+        Mount("/static", StaticFiles(directory=resource_dir("static")), name="static"),
+    ]
+    app = Liveblog(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: handle_http_exception, **EXCEPTION_HANDLERS},
+    )
+    app.state.services = services
+    return app
+
+
+def demo_app() -> Starlette:
+    from .demo import keep_posting
+
+    return create_app(background=[keep_posting])

@@ -1,0 +1,23 @@
+"""Broadcast backends, chosen by the scheme of LIVEBLOG_BROADCAST_URL."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from urllib.parse import urlsplit
+
+from .base import RESYNC, Backend, Notice
+
+__all__ = ["Backend", "Notice", "RESYNC", "backend_for"]
+
+BACKENDS = {
+    "memory": ".memory:MemoryBackend",
+}
+
+
+def backend_for(url: str) -> Backend:
+    scheme = urlsplit(url).scheme
+    try:
+        module, _, name = BACKENDS[scheme].partition(":")
+    except KeyError:
+        raise ValueError(f"no broadcast backend for {scheme!r} URLs (known: {', '.join(sorted(BACKENDS))})") from None
+    return getattr(import_module(module, __name__), name)(url)

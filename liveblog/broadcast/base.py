@@ -1,0 +1,55 @@
+"""The one interface every broadcast backend offers.
+
+A broadcast carries only notices, "story S has events up to id N": the log is the truth,
+and each process reads the events themselves from it once. A backend that lost its
+connection yields `RESYNC` once it is back, so the hub catches up from the log.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from typing import NamedTuple
+
+
+class Notice(NamedTuple):
+    story_id: int
+    event_id: int
+
+    def encode(self) -> str:
+        return f"{self.story_id}:{self.event_id}"
+
+    @classmethod
+    def decode(cls, text: str | bytes) -> "Notice | None":
+        if isinstance(text, bytes):
+            text = text.decode("ascii", "replace")
+        story, _, event = text.partition(":")
+        try:
+            return cls(int(story), int(event))
+        except ValueError:
+            return None
+
+
+RESYNC = Notice(0, 0)
+"""Yielded after a reconnection: anything may have been missed, read the log again."""
+
+CHANNEL = "liveblog_events"
+
+
+class Backend(ABC):
+    def __init__(self, url: str):
+        self.url = url
+
+    @abstractmethod
+    async def connect(self) -> None: ...
+
+    @abstractmethod
+    async def disconnect(self) -> None: ...
+
+    @abstractmethod
+    async def publish(self, notice: Notice) -> None:
+        """Tell every process (this one included) of a committed event."""
+
+    @abstractmethod
+    def notices(self) -> AsyncIterator[Notice]:
+        """Every notice published by any process, and RESYNC after each reconnection."""

@@ -1,0 +1,46 @@
+"""`liveblog demo`: a sample story that keeps receiving updates, so a newcomer sees it live."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+
+from .errors import StoryNotFound
+from .web.common import Services, blocking
+
+log = logging.getLogger("liveblog.demo")
+
+SLUG = "storm-over-the-harbour"
+TITLE = "Storm over the harbour: live"
+SUMMARY = "A sample developing story. New updates arrive every few seconds; leave this page open and watch."
+
+UPDATES = [
+    ("Ferries suspended", "All harbour ferries are **suspended** until further notice, the port authority says.", True),
+    ("", "Gusts of 110 km/h recorded at the pier. Please stay away from the sea wall.", False),
+    ("", "> \"We have never seen water this high on the promenade.\" — a café owner on Quay Street", False),
+    ("Schools close early", "Schools in the harbour district will close at noon. Parents are asked to collect children.", True),
+    ("", "Power is out for about 2,000 homes east of the river; crews are on their way.", False),
+    ("", "The coastguard reminds everyone: *turn around, don't drown* — do not drive through flood water.", False),
+    ("Evacuation centre opens", "An evacuation centre is open at the **Town Hall**, with hot food and blankets.", True),
+    ("", "Trains between Northgate and the harbour are running with delays of up to 40 minutes.", False),
+]
+
+
+async def keep_posting(services: Services, every: float = 5.0) -> None:
+    store, hub = services.store, services.hub
+    try:
+        story = await blocking(store.get_story, SLUG)
+        if story.status != "live":
+            written = await blocking(store.update_story, SLUG, status="live")
+            await hub.announce(written.story_id, written.event_id)
+    except StoryNotFound:
+        written = await blocking(store.create_story, TITLE, SUMMARY, SLUG)
+        await hub.announce(written.story_id, written.event_id)
+    for headline, body, key_event in itertools.cycle(UPDATES):
+        try:
+            written = await blocking(store.add_update, SLUG, body, "Demo desk", headline=headline, key_event=key_event)
+            await hub.announce(written.story_id, written.event_id)
+        except Exception:
+            log.warning("demo update not posted", exc_info=True)
+        await asyncio.sleep(every)

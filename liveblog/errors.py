@@ -1,0 +1,95 @@
+"""Domain exceptions, and the one place that renders them as HTML or JSON."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+
+class LiveblogError(Exception):
+    status_code = 400
+
+    def __init__(self, message: str = "", errors: dict[str, str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {}
+
+
+class NotFound(LiveblogError):
+    status_code = 404
+
+
+class StoryNotFound(NotFound):
+    def __init__(self, slug: str = ""):
+        super().__init__(f"No story {slug!r}." if slug else "No such story.")
+
+
+class UpdateNotFound(NotFound):
+    def __init__(self, update_id: int | str = ""):
+        super().__init__(f"No update {update_id} in this story.")
+
+
+class Invalid(LiveblogError):
+    """Input refused at the edge; `errors` maps each field to what is wrong with it."""
+
+    status_code = 422
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()), errors)
+
+
+class Unauthorized(LiveblogError):
+    status_code = 401
+
+
+class Forbidden(LiveblogError):
+    status_code = 403
+
+
+class Unavailable(LiveblogError):
+    """The database (or another part we depend on) does not answer right now."""
+
+    status_code = 503
+
+
+def wants_json(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith("/api/") or path in ("/oembed", "/healthz") or "application/json" in request.headers.get(
+        "accept", ""
+    )
+
+
+def error_response(request: Request, status_code: int, message: str, errors: dict[str, str] | None = None) -> Response:
+    if wants_json(request):
+        body: dict = {"errors": errors or {"request": message}}
+        if status_code >= 500:
+            body["status"] = "unavailable"
+        return JSONResponse(body, status_code=status_code, headers={"Access-Control-Allow-Origin": "*"})
+    from .render import templates  # late: templates load after settings
+
+    html = templates.get_template("error.html").render(status_code=status_code, message=message, errors=errors or {})
+    return HTMLResponse(html, status_code=status_code)
+
+
+async def handle_liveblog_error(request: Request, exc: LiveblogError) -> Response:
+    return error_response(request, exc.status_code, exc.message, exc.errors)
+
+
+async def handle_http_exception(request: Request, exc) -> Response:
+    if exc.status_code in (204, 304):
+        return Response(status_code=exc.status_code)
+    return error_response(request, exc.status_code, exc.detail or "")
+
+
+async def handle_unexpected(request: Request, exc: Exception) -> Response:
+    from sqlalchemy.exc import OperationalError, InterfaceError
+
+    if isinstance(exc, (OperationalError, InterfaceError, ConnectionError)):
+        return error_response(request, 503, "The database is not answering; please try again in a moment.")
+    return error_response(request, 500, "Something went wrong on our side; nothing you sent was lost.")
+
+
+EXCEPTION_HANDLERS = {
+    LiveblogError: handle_liveblog_error,
+    Exception: handle_unexpected,
+}

@@ -1,0 +1,361 @@
+"""The fan-out hub: one per process.
+
+For each story with readers here it keeps a `Topic`. When told that a story has new
+events (by the broadcast backend, or by this process's own writes) the topic reads them
+from the log once, encodes each into its SSE frame once, and writes those bytes to every
+reader. A reader whose unsent bytes pass `MAX_UNSENT` is dropped; it reconnects and
+replays. A recent window of frames is kept per topic, so that most reconnections replay
+from memory without a query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from anyio import to_thread
+
+from .broadcast import RESYNC, Backend, Notice
+from .render import sse_frame
+from .store import LoggedEvent, Store
+
+log = logging.getLogger("liveblog.fanout")
+
+MAX_UNSENT = 256 * 1024  # bytes a reader may leave unread before it is dropped
+RECENT_FRAMES = 512  # frames kept per topic for replay from memory
+TICK_SECONDS = 5.0  # each tick re-reads the log, a safety net should a notice be lost
+KEEPALIVE_TICKS = 2  # a comment every 10 s; the standard asks for one at least every 15 s
+
+KEEPALIVE = b": keep-alive\n\n"
+
+
+def chunked(raw: bytes) -> bytes:
+    """The HTTP/1.1 chunk that carries `raw`, as uvicorn would write it."""
+    return b"%x\r\n%s\r\n" % (len(raw), raw)
+
+
+class Frame(NamedTuple):
+    id: int
+    raw: bytes  # the SSE frame
+    chunk: bytes  # the same, as one HTTP chunk
+    closes: bool  # a `story` event that closes the story: the last of its stream
+    status: str | None  # the story's status, for `story` events
+
+
+def make_frame(event: LoggedEvent) -> Frame:
+    raw = sse_frame(event.id, event.kind, event.data)
+    status = json.loads(event.data).get("status") if event.kind == "story" else None
+    return Frame(event.id, raw, chunked(raw), status == "closed", status)
+
+
+KEEPALIVE_FRAME = Frame(0, KEEPALIVE, chunked(KEEPALIVE), False, None)
+
+
+class Reader:
+    """One open stream. `done` resolves with why it ended: "end", "gone" or "lagging"."""
+
+    __slots__ = ("last_id", "live", "pending", "done", "topic")
+
+    def __init__(self, topic: "Topic", last_id: int):
+        self.topic = topic
+        self.last_id = last_id
+        self.live = False
+        self.pending: list[Frame] = []
+        self.done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+    def deliver(self, frame: Frame) -> None:
+        raise NotImplementedError
+
+    def close(self, reason: str) -> None:
+        self.topic.readers.discard(self)
+        if not self.done.done():
+            self.done.set_result(reason)
+            self.topic.hub.stats[reason] = self.topic.hub.stats.get(reason, 0) + 1
+
+
+class TransportReader(Reader):
+    """Writes pre-chunked frames straight to uvicorn's transport: no task, queue or copy per reader.
+
+    This is the hot path: `await send()` would park on a paused writer, and a task per
+    reader costs a wake-up per event. Instead the unsent size is checked before each write.
+    """
+
+    __slots__ = ("transport",)
+
+    def __init__(self, topic: "Topic", last_id: int, transport: asyncio.WriteTransport):
+        super().__init__(topic, last_id)
+        self.transport = transport
+
+    def deliver(self, frame: Frame) -> None:
+        transport = self.transport
+        if transport.is_closing():
+            self.close("gone")
+        elif transport.get_write_buffer_size() > MAX_UNSENT:
+            self.close("lagging")
+            transport.abort()
+        else:
+            transport.write(frame.chunk)
+            if frame.id:
+                self.last_id = frame.id
+
+
+class QueuedReader(Reader):
+    """For ASGI servers other than uvicorn's httptools: a bounded buffer drained by the request."""
+
+    __slots__ = ("buffer", "size", "wake")
+
+    def __init__(self, topic: "Topic", last_id: int):
+        super().__init__(topic, last_id)
+        self.buffer: list[bytes] = []
+        self.size = 0
+        self.wake = asyncio.Event()
+
+    def deliver(self, frame: Frame) -> None:
+        self.size += len(frame.raw)
+        if self.size > MAX_UNSENT:
+            self.close("lagging")
+            return
+        self.buffer.append(frame.raw)
+        if frame.id:
+            self.last_id = frame.id
+        self.wake.set()
+
+    def close(self, reason: str) -> None:
+        super().close(reason)
+        self.wake.set()
+
+    async def drain(self, send: Callable[[dict], Awaitable[None]]) -> str:
+        while not self.done.done():
+            await self.wake.wait()
+            self.wake.clear()
+            if self.buffer:
+                body = b"".join(self.buffer)
+                self.buffer.clear()
+                self.size = 0
+                await send({"type": "http.response.body", "body": body, "more_body": True})
+        return self.done.result()
+
+
+@dataclass(eq=False)
+class Topic:
+    """One story's readers in this process, and what they have been sent."""
+
+    hub: "Hub"
+    story_id: int
+    slug: str
+    status: str
+    last_id: int  # the newest event delivered here
+    readers: set[Reader] = field(default_factory=set)
+    recent: deque[Frame] = field(default_factory=lambda: deque(maxlen=RECENT_FRAMES))
+    floor: int = 0  # `recent` holds every frame of this story with floor < id <= last_id
+    fetching: bool = False
+    again: bool = False
+    idle_ticks: int = 0
+
+    def __post_init__(self) -> None:
+        self.floor = self.last_id
+
+    def recent_after(self, after: int) -> list[Frame] | None:
+        """The frames after `after` from memory, or None when memory does not reach back so far."""
+        if after < self.floor:
+            return None
+        return [frame for frame in self.recent if frame.id > after]
+
+    def push(self, frame: Frame) -> None:
+        if len(self.recent) == self.recent.maxlen:
+            self.floor = self.recent[0].id
+        self.recent.append(frame)
+        self.last_id = frame.id
+        if frame.status:
+            self.status = frame.status
+        for reader in tuple(self.readers):
+            if not reader.live:
+                reader.pending.append(frame)
+            elif frame.id > reader.last_id:
+                reader.deliver(frame)
+                if frame.closes:
+                    reader.close("end")
+
+    def keepalive(self) -> None:
+        for reader in tuple(self.readers):
+            if reader.live:
+                reader.deliver(KEEPALIVE_FRAME)
+
+
+class Hub:
+    def __init__(self, store: Store, backend: Backend):
+        self.store = store
+        self.backend = backend
+        self.topics: dict[int, Topic] = {}
+        self.by_slug: dict[str, Topic] = {}
+        self._opening: dict[str, asyncio.Future[Topic]] = {}
+        self._tasks: set[asyncio.Task] = set()
+        self.stats: dict[str, int] = {}
+        self.delivered = 0
+
+    # -- life cycle ----------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.backend.connect()
+        self._spawn(self._listen())
+        self._spawn(self._tick())
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.end_all()
+        await self.backend.disconnect()
+
+    def end_all(self) -> None:
+        """End every stream cleanly (shutting down): readers reconnect and replay."""
+        for topic in self.topics.values():
+            for reader in tuple(topic.readers):
+                reader.close("end")
+
+    def _spawn(self, coro) -> asyncio.Task:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                async for notice in self.backend.notices():
+                    if notice == RESYNC:
+                        self.resync()
+                    else:
+                        self.notice(notice)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("broadcast listener failed; retrying")
+                await asyncio.sleep(1)
+                self.resync()
+
+    async def _tick(self) -> None:
+        """One shared timer: keep-alives for every reader, idle topics let go, a log re-read."""
+        ticks = 0
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            ticks += 1
+            if ticks % KEEPALIVE_TICKS == 0:
+                for topic in tuple(self.topics.values()):
+                    topic.keepalive()
+                    topic.idle_ticks = 0 if topic.readers else topic.idle_ticks + 1
+                    if topic.idle_ticks > 2:
+                        self._forget(topic)
+            await self._resync_from_log()
+
+    def _forget(self, topic: Topic) -> None:
+        self.topics.pop(topic.story_id, None)
+        self.by_slug.pop(topic.slug, None)
+
+    # -- notices -------------------------------------------------------------
+
+    async def announce(self, story_id: int, event_id: int | None) -> None:
+        """After a commit: this process's readers at once, then every other process."""
+        if event_id is None:
+            return
+        notice = Notice(story_id, event_id)
+        self.notice(notice)
+        try:
+            await self.backend.publish(notice)
+        except Exception:
+            # Stored is stored: the other processes catch up from the log when it is back.
+            log.warning("broadcast publish failed for %s; other processes will catch up", notice, exc_info=True)
+
+    def notice(self, notice: Notice) -> None:
+        topic = self.topics.get(notice.story_id)
+        if topic is not None and notice.event_id > topic.last_id:
+            self._fetch(topic)
+
+    def resync(self) -> None:
+        for topic in tuple(self.topics.values()):
+            self._fetch(topic)
+
+    async def _resync_from_log(self) -> None:
+        if not self.topics:
+            return
+        try:
+            newest = await to_thread.run_sync(self.store.last_event_ids, list(self.topics))
+        except Exception:
+            log.warning("could not read the log to resync", exc_info=True)
+            return
+        for story_id, event_id in newest.items():
+            self.notice(Notice(story_id, event_id))
+
+    def _fetch(self, topic: Topic) -> None:
+        if topic.fetching:
+            topic.again = True
+        else:
+            topic.fetching = True
+            self._spawn(self._fetch_loop(topic))
+
+    async def _fetch_loop(self, topic: Topic) -> None:
+        """Read the topic's new events from the log and push them, until none are left."""
+        try:
+            while True:
+                topic.again = False
+                events = await to_thread.run_sync(self.store.events_after, topic.story_id, topic.last_id)
+                for event in events:
+                    frame = make_frame(event)
+                    readers = len(topic.readers)
+                    topic.push(frame)
+                    self.delivered += readers
+                if not topic.again and len(events) < 1000:
+                    return
+        except Exception:
+            log.warning("could not read new events of story %s; will retry", topic.story_id, exc_info=True)
+        finally:
+            topic.fetching = False
+
+    # -- readers -------------------------------------------------------------
+
+    async def topic(self, slug: str) -> Topic:
+        """The topic for a story, opened once however many readers arrive at the same time."""
+        topic = self.by_slug.get(slug)
+        if topic is not None:
+            return topic
+        opening = self._opening.get(slug)
+        if opening is None:
+            opening = asyncio.get_running_loop().create_future()
+            self._opening[slug] = opening
+            try:
+                story = await to_thread.run_sync(self.store.get_story, slug)
+                last_id = await to_thread.run_sync(self.store.last_event_id, story.id)
+                topic = self.topics.get(story.id) or Topic(self, story.id, story.slug, story.status, last_id)
+                self.topics[story.id] = self.by_slug[slug] = topic
+                opening.set_result(topic)
+            except BaseException as exc:
+                opening.set_exception(exc)
+                opening.exception()  # mark retrieved: waiters re-raise it themselves
+                raise
+            finally:
+                del self._opening[slug]
+            return topic
+        return await asyncio.shield(opening)
+
+    def join(self, topic: Topic, last_id: int, transport: asyncio.WriteTransport | None) -> Reader:
+        """A new reader, collecting live frames in `pending` until `Reader.live` is set."""
+        reader = TransportReader(topic, last_id, transport) if transport else QueuedReader(topic, last_id)
+        topic.readers.add(reader)
+        topic.idle_ticks = 0
+        return reader
+
+    @property
+    def readers(self) -> int:
+        return sum(len(t.readers) for t in self.topics.values())
+
+    def story_readers(self, story_id: int) -> int:
+        topic = self.topics.get(story_id)
+        return len(topic.readers) if topic else 0
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"readers": self.readers, "topics": len(self.topics), "delivered": self.delivered, **self.stats}

@@ -1,0 +1,87 @@
+"""The tables: Story, Update, Event (the append-only log), Editor, Token, EditorSession."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import Column, DateTime, Index, Text
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _time(**kw) -> Field:
+    return Field(default=None, sa_column=Column(DateTime(timezone=True), **kw))
+
+
+class Story(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=120, unique=True, index=True)
+    title: str = Field(max_length=300)
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    status: str = Field(default="live", max_length=10)  # live | closed
+    image: str | None = Field(default=None, max_length=200)  # media file name
+    caption: str = Field(default="", max_length=500)
+    credit: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    closed_at: datetime | None = _time(nullable=True)
+
+
+class Update(SQLModel, table=True):
+    __table_args__ = (Index("ix_update_story_status_id", "story_id", "status", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    story_id: int = Field(foreign_key="story.id")
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    body_html: str = Field(sa_column=Column(Text, nullable=False))
+    headline: str = Field(default="", max_length=300)
+    author: str = Field(default="", max_length=120)
+    # published: readers see it; draft: a contributor's, awaiting an editor;
+    # scheduled: published by the server at publish_at; deleted/rejected: gone from readers.
+    status: str = Field(default="published", max_length=12)
+    publish_at: datetime | None = _time(nullable=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    edited_at: datetime | None = _time(nullable=True)
+    key_event: bool = False
+    pinned: bool = False
+
+
+class Event(SQLModel, table=True):
+    """One change a reader must see. `data` is the stream's JSON, rendered once at write time."""
+
+    __table_args__ = (Index("ix_event_story_id_id", "story_id", "id"), {"sqlite_autoincrement": True})
+
+    id: int | None = Field(default=None, primary_key=True)
+    story_id: int = Field(foreign_key="story.id")
+    kind: str = Field(max_length=10)  # update | edit | delete | story
+    data: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Editor(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120, unique=True, index=True)
+    password_hash: str = Field(max_length=200)
+    role: str = Field(default="editor", max_length=12)  # editor | contributor
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Token(SQLModel, table=True):
+    """A write-API token; only its SHA-256 is kept."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    digest: str = Field(max_length=64, unique=True, index=True)
+    role: str = Field(default="editor", max_length=12)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class EditorSession(SQLModel, table=True):
+    """A logged-in desk session; deleting the row logs it out everywhere."""
+
+    id: str = Field(primary_key=True, max_length=64)
+    editor_id: int = Field(foreign_key="editor.id")
+    csrf: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))

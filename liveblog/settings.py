@@ -1,0 +1,95 @@
+"""Reading `LIVEBLOG_*` settings (environment first, then `.env`) into one frozen object."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names the key."""
+
+
+BROADCAST_SCHEMES = ("memory", "postgresql", "postgres", "redis", "rediss")
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///liveblog.db"
+    broadcast_url: str = "memory://"
+    secret_key: str = ""
+    public_url: str = ""
+    media_dir: Path = Path("media")
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_url.startswith("https://")
+
+    @classmethod
+    def load(cls, env: dict[str, str] | None = None, env_file: str | Path = ".env") -> "Settings":
+        """Environment wins over `.env`, which wins over the defaults."""
+        values: dict[str, str] = {}
+        if env_file and Path(env_file).is_file():
+            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        values.update(os.environ if env is None else env)
+
+        def get(name: str, default: str) -> str:
+            return values.get(f"LIVEBLOG_{name}", default).strip() or default
+
+        database_url = _database_url(get("DATABASE_URL", cls.database_url))
+        broadcast_url = get("BROADCAST_URL", cls.broadcast_url)
+        scheme = urlsplit(broadcast_url).scheme
+        if scheme not in BROADCAST_SCHEMES:
+            raise SettingsError(
+                f"LIVEBLOG_BROADCAST_URL: unknown scheme {scheme!r} in {broadcast_url!r}; "
+                "use memory://, postgresql://… or redis://…"
+            )
+        public_url = get("PUBLIC_URL", "").rstrip("/")
+        if public_url and urlsplit(public_url).scheme not in ("http", "https"):
+            raise SettingsError(f"LIVEBLOG_PUBLIC_URL: {public_url!r} must start with http:// or https://")
+        secret_key = get("SECRET_KEY", "")
+        if not secret_key:
+            secret_key = _local_secret(values)
+        return cls(
+            database_url=database_url,
+            broadcast_url=broadcast_url,
+            secret_key=secret_key,
+            public_url=public_url,
+            media_dir=Path(get("MEDIA_DIR", str(cls.media_dir))),
+        )
+
+
+def _database_url(url: str) -> str:
+    scheme = urlsplit(url).scheme
+    if scheme.startswith("sqlite"):
+        return url
+    if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        # One driver for every PostgreSQL URL: psycopg 3.
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    raise SettingsError(
+        f"LIVEBLOG_DATABASE_URL: unsupported database {url!r}; use sqlite:///path or postgresql://…"
+    )
+
+
+def _local_secret(values: dict[str, str]) -> str:
+    """A secret kept beside the database, so sessions survive a restart on a laptop.
+
+    Production sets LIVEBLOG_SECRET_KEY; several processes on one machine share this file.
+    """
+    path = Path(values.get("LIVEBLOG_SECRET_FILE", ".liveblog-secret"))
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        key = secrets.token_urlsafe(32)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as f:
+            f.write(key)
+        return key

@@ -1,0 +1,102 @@
+"""The JSON API: reads open to all (CORS), writes behind a Bearer token."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .. import render
+from ..auth import token_author
+from ..errors import Invalid
+from .common import api_json, base_url, blocking, services
+from .inputs import StoryIn, StoryPatch, UpdateIn, UpdatePatch, parse
+
+MAX_LIMIT = 200
+
+
+def _int_param(request: Request, name: str, default: int | None, low: int, high: int) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise Invalid({name: f"must be a whole number from {low} to {high}"})
+    return int(raw)
+
+
+async def list_stories(request: Request) -> Response:
+    stories = await blocking(services(request).store.list_stories)
+    base = base_url(request)
+    return api_json({"stories": [render.story_json(s, base) for s in stories]})
+
+
+async def get_story(request: Request) -> Response:
+    story = await blocking(services(request).store.get_story, request.path_params["slug"])
+    return api_json(render.story_json(story, base_url(request)))
+
+
+async def list_updates(request: Request) -> Response:
+    slug = request.path_params["slug"]
+    before = _int_param(request, "before", None, 1, 2**62)
+    limit = _int_param(request, "limit", 50, 1, MAX_LIMIT)
+    updates, older = await blocking(services(request).store.list_updates, slug, before, limit)
+    following = f"{base_url(request)}/api/stories/{slug}/updates?before={older}&limit={limit}" if older else None
+    return api_json({"updates": [render.update_json(u, slug) for u in updates], "next": following})
+
+
+async def create_story(request: Request) -> Response:
+    svc = services(request)
+    await token_author(request, svc.store)
+    data = parse(StoryIn, await request.body())
+    written = await blocking(svc.store.create_story, data.title, data.summary, data.slug)
+    await svc.hub.announce(written.story_id, written.event_id)
+    return api_json(render.story_json(written.value, base_url(request)), 201)
+
+
+async def patch_story(request: Request) -> Response:
+    svc = services(request)
+    await token_author(request, svc.store)
+    data = parse(StoryPatch, await request.body())
+    written = await blocking(svc.store.update_story, request.path_params["slug"], **data.changes())
+    await svc.hub.announce(written.story_id, written.event_id)
+    return api_json(render.story_json(written.value, base_url(request)))
+
+
+async def create_update(request: Request) -> Response:
+    svc = services(request)
+    author = await token_author(request, svc.store)
+    data = parse(UpdateIn, await request.body())
+    slug = request.path_params["slug"]
+    written = await blocking(svc.store.add_update, slug, author=author.name, **data.changes())
+    await svc.hub.announce(written.story_id, written.event_id)
+    return api_json(render.update_json(written.value, slug), 201)
+
+
+async def patch_update(request: Request) -> Response:
+    svc = services(request)
+    await token_author(request, svc.store)
+    data = parse(UpdatePatch, await request.body())
+    slug, update_id = request.path_params["slug"], request.path_params["update_id"]
+    written = await blocking(svc.store.edit_update, slug, update_id, **data.changes())
+    await svc.hub.announce(written.story_id, written.event_id)
+    return api_json(render.update_json(written.value, slug))
+
+
+async def delete_update(request: Request) -> Response:
+    svc = services(request)
+    await token_author(request, svc.store)
+    written = await blocking(svc.store.delete_update, request.path_params["slug"], request.path_params["update_id"])
+    await svc.hub.announce(written.story_id, written.event_id)
+    return Response(status_code=204, headers={"Access-Control-Allow-Origin": "*"})
+
+
+routes = [
+    Route("/api/stories", list_stories, methods=["GET"]),
+    Route("/api/stories", create_story, methods=["POST"]),
+    Route("/api/stories/{slug}", get_story, methods=["GET"]),
+    Route("/api/stories/{slug}", patch_story, methods=["PATCH"]),
+    Route("/api/stories/{slug}/updates", list_updates, methods=["GET"]),
+    Route("/api/stories/{slug}/updates", create_update, methods=["POST"]),
+    Route("/api/stories/{slug}/updates/{update_id:int}", patch_update, methods=["PATCH"]),
+    Route("/api/stories/{slug}/updates/{update_id:int}", delete_update, methods=["DELETE"]),
+]

@@ -1,0 +1,41 @@
+"""What every route module shares: the services, worker-thread calls, JSON and URLs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Callable, TypeVar
+
+from anyio import to_thread
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from ..fanout import Hub
+from ..settings import Settings
+from ..store import Store
+
+T = TypeVar("T")
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    hub: Hub
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services
+
+
+async def blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a store call in a worker thread, so the event loop keeps delivering."""
+    return await to_thread.run_sync(partial(fn, *args, **kwargs))
+
+
+def base_url(request: Request) -> str:
+    return services(request).settings.public_url or str(request.base_url).rstrip("/")
+
+
+def api_json(data: Any, status_code: int = 200) -> JSONResponse:
+    return JSONResponse(data, status_code=status_code, headers={"Access-Control-Allow-Origin": "*"})
