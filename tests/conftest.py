@@ -27,6 +27,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until(check, timeout: float = STARTUP_SECONDS, what: str = "condition"):
+    """Poll `check` until it returns something truthy; for start-up, where there is no event to wait on."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            result = check()
+        except httpx.HTTPError:
+            result = None
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 def liveblog(*args: str, cwd: Path, env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "liveblog", *args],
@@ -188,6 +202,7 @@ class SSEReader:
                 self.headers["Last-Event-ID"] = str(last_event_id)
         self.events: list[SSEEvent] = []
         self.comments = 0
+        self.commented = threading.Event()
         self.status: int | None = None
         self.response_headers: httpx.Headers | None = None
         self.ended = threading.Event()
@@ -215,6 +230,7 @@ class SSEReader:
                         fields, data = {}, []
                     elif line.startswith(":"):
                         self.comments += 1
+                        self.commented.set()
                     else:
                         name, _, value = line.partition(":")
                         value = value[1:] if value.startswith(" ") else value
@@ -263,3 +279,28 @@ def sse():
     yield open_reader
     for reader in readers:
         reader.close()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium, driven by playwright (which never downloads a browser here)."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()

@@ -1,0 +1,80 @@
+"""What a reader sees in real headless Chromium: the page keeps itself current without a reload."""
+
+import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+WAIT_MS = 15_000
+
+
+@pytest.fixture
+def reader_page(browser):
+    context = browser.new_context(timezone_id="Asia/Tokyo", locale="en-GB")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def open_story(page, server, slug):
+    page.goto(f"{server.url}/stories/{slug}")
+    page.wait_for_selector('#story[data-connected="yes"]', timeout=WAIT_MS)
+    page.evaluate("window.__sameDocument = true")  # gone if the page reloads
+
+
+def test_new_update_edit_delete_and_close_without_reload(server, reader_page):
+    page = reader_page
+    slug = server.new_story("Wildfire near the ridge")["slug"]
+    first = server.post(slug, "Crews are on scene.")
+    open_story(page, server, slug)
+    assert page.locator("#live-banner").is_visible()
+
+    update = server.post(slug, "Evacuation **ordered** for the east side.", headline="Evacuation", key_event=True)
+    card = page.locator(f"#update-{update['id']}")
+    card.wait_for(timeout=WAIT_MS)
+    assert card.locator("strong").inner_text() == "ordered"
+    # newest first, above the older update
+    ids = page.eval_on_selector_all("#updates article.update", "els => els.map(e => e.id)")
+    assert ids == [f"update-{update['id']}", f"update-{first['id']}"]
+    page.locator("#key-events a", has_text="Evacuation").wait_for(timeout=WAIT_MS)
+
+    server.api("PATCH", f"/api/stories/{slug}/updates/{first['id']}", {"body": "Crews **arrived**."})
+    page.locator(f"#update-{first['id']} strong", has_text="arrived").wait_for(timeout=WAIT_MS)
+    server.api("DELETE", f"/api/stories/{slug}/updates/{update['id']}")
+    card.wait_for(state="detached", timeout=WAIT_MS)
+    assert page.locator("#key-events a", has_text="Evacuation").count() == 0
+
+    server.api("PATCH", f"/api/stories/{slug}", {"status": "closed", "title": "Wildfire contained"})
+    page.locator("#live-banner").wait_for(state="detached", timeout=WAIT_MS)
+    assert page.locator("#story-title").inner_text() == "Wildfire contained"
+    assert page.evaluate("window.__sameDocument") is True
+
+
+def test_times_are_shown_in_the_readers_zone(server, reader_page):
+    slug = server.new_story("Zones")["slug"]
+    update = server.post(slug, "What time is it?")
+    open_story(page := reader_page, server, slug)
+    shown = page.locator(f"#update-{update['id']} header time").inner_text()
+    utc = datetime.fromisoformat(update["created_at"].replace("Z", "+00:00"))
+    tokyo = utc.astimezone(timezone(timedelta(hours=9)))
+    assert re.search(tokyo.strftime("%H:%M"), shown), shown
+
+
+def test_page_resumes_after_the_server_restarts(start_server, browser):
+    """A reader's page survives the server going away: it reconnects and gets what it missed."""
+    server = start_server()
+    slug = server.new_story("Restart")["slug"]
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        open_story(page, server, slug)
+        server.stop()
+        page.wait_for_selector('#story[data-connected="no"]', timeout=WAIT_MS)
+        server.start()
+        missed = server.post(slug, "Posted while the reader was away.")
+        page.locator(f"#update-{missed['id']}").wait_for(timeout=30_000)
+        assert page.evaluate("window.__sameDocument") is True
+    finally:
+        context.close()

@@ -1,0 +1,107 @@
+"""The `liveblog` command as an operator uses it, and the installed package serving pages."""
+
+import subprocess
+import sys
+import venv
+
+import httpx
+import pytest
+
+from conftest import REPO, Server, SSEReader, free_port, liveblog, server_env, wait_until
+
+
+def test_create_editor_reads_the_password_from_stdin(tmp_path):
+    env = server_env(tmp_path)
+    ok = liveblog("create-editor", "alice", cwd=tmp_path, env=env, stdin="correct horse battery\n")
+    assert ok.returncode == 0, ok.stderr
+    assert "alice" in ok.stdout
+    short = liveblog("create-editor", "bob", cwd=tmp_path, env=env, stdin="short\n")
+    assert short.returncode == 2
+    assert short.stderr.strip().splitlines() == ["liveblog: error: the password must be at least 8 characters"]
+
+
+def test_create_token_prints_the_token_last(tmp_path):
+    result = liveblog("create-token", "Wire", cwd=tmp_path, env=server_env(tmp_path))
+    assert result.returncode == 0
+    token = result.stdout.strip().splitlines()[-1]
+    assert len(token) >= 32 and " " not in token
+
+
+@pytest.mark.parametrize(
+    "name, value, words",
+    [
+        ("LIVEBLOG_DATABASE_URL", "mysql://x/y", "LIVEBLOG_DATABASE_URL"),
+        ("LIVEBLOG_BROADCAST_URL", "carrier-pigeon://x", "LIVEBLOG_BROADCAST_URL"),
+        ("LIVEBLOG_PUBLIC_URL", "ftp://example.com", "LIVEBLOG_PUBLIC_URL"),
+        ("LIVEBLOG_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none", "cannot use the database"),
+    ],
+)
+def test_bad_settings_stop_startup_with_one_line(tmp_path, name, value, words):
+    env = server_env(tmp_path, **{name: value})
+    result = liveblog("serve", "--port", str(free_port()), cwd=tmp_path, env=env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("liveblog: error:") and words in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_settings_from_a_dotenv_file(tmp_path):
+    env = server_env(tmp_path)
+    del env["LIVEBLOG_DATABASE_URL"]
+    (tmp_path / ".env").write_text(f"LIVEBLOG_DATABASE_URL=sqlite:///{tmp_path / 'from-dotenv.db'}\n")
+    assert liveblog("db", "upgrade", cwd=tmp_path, env=env).returncode == 0
+    assert (tmp_path / "from-dotenv.db").exists()
+
+
+def test_several_workers_on_memory_broadcast_are_refused_clearly(tmp_path):
+    env = server_env(tmp_path, LIVEBLOG_BROADCAST_URL="memory://")
+    result = liveblog("serve", "--workers", "2", "--port", str(free_port()), cwd=tmp_path, env=env)
+    assert result.returncode == 2
+    assert "LIVEBLOG_BROADCAST_URL" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def spawn(cwd, env, *command) -> Server:
+    server = Server(cwd, env, free_port())
+    server.process = subprocess.Popen([*command, "--port", str(server.port)], cwd=cwd, env=env,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    return server
+
+
+def test_demo_story_updates_live(tmp_path):
+    demo = spawn(tmp_path, server_env(tmp_path), sys.executable, "-m", "liveblog", "demo")
+    try:
+        stories = wait_until(lambda: httpx.get(demo.url + "/api/stories", timeout=1).json()["stories"],
+                             what="the demo story")
+        reader = SSEReader(f"{demo.url}/stories/{stories[0]['slug']}/events")
+        events = reader.wait(1, timeout=20)
+        assert events and events[0].event == "update"
+        reader.close()
+    finally:
+        demo.stop()
+
+
+def test_installed_wheel_serves_pages_from_another_directory(tmp_path):
+    """`pip install .` ships templates, static files and migrations inside the package."""
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, system_site_packages=True, with_pip=True)
+    python = env_dir / "bin" / "python"
+    install = subprocess.run(
+        [python, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", str(REPO)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert install.returncode == 0, install.stderr
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = server_env(elsewhere)
+    env.pop("PYTHONPATH")
+    server = spawn(elsewhere, env, env_dir / "bin" / "liveblog", "serve")
+    try:
+        check = subprocess.run([python, "-c", "import liveblog; print(liveblog.__file__)"], cwd=elsewhere,
+                               env=env, capture_output=True, text=True)
+        assert str(REPO) not in check.stdout and "site-packages" in check.stdout
+        wait_until(lambda: httpx.get(server.url + "/healthz", timeout=1).status_code == 200, what="the server")
+        assert httpx.get(server.url + "/").status_code == 200
+        assert "Stories" in httpx.get(server.url + "/").text
+        assert httpx.get(server.url + "/static/live.js").status_code == 200
+    finally:
+        server.stop()
