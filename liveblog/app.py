@@ -20,7 +20,7 @@ from .resources import resource_dir
 from .settings import Settings
 from .store import Store
 from .stream import SERVER_SEND, EventStream
-from .web import api, reader
+from .web import api, openapi, reader
 from .web.common import Services
 
 log = logging.getLogger("liveblog")
@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None, background=()) -> Starlette:
         *reader.routes,
         Route("/stories/{slug}/events", EventStream(hub), methods=["GET"]),
         *api.routes,
+        *openapi.routes,
         Mount("/static", StaticFiles(directory=resource_dir("static")), name="static"),
     ]
     app = Liveblog(

@@ -8,20 +8,10 @@ from starlette.routing import Route
 
 from .. import render
 from ..auth import token_author
-from ..errors import Invalid
-from .common import api_json, base_url, blocking, services
-from .inputs import StoryIn, StoryPatch, UpdateIn, UpdatePatch, parse
+from .common import api_json, base_url, blocking, int_param, services
+from .inputs import StoryIn, StoryPatch, UpdateIn, UpdatePatch, parse_request
 
 MAX_LIMIT = 200
-
-
-def _int_param(request: Request, name: str, default: int | None, low: int, high: int) -> int | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise Invalid({name: f"must be a whole number from {low} to {high}"})
-    return int(raw)
 
 
 async def list_stories(request: Request) -> Response:
@@ -37,8 +27,8 @@ async def get_story(request: Request) -> Response:
 
 async def list_updates(request: Request) -> Response:
     slug = request.path_params["slug"]
-    before = _int_param(request, "before", None, 1, 2**62)
-    limit = _int_param(request, "limit", 50, 1, MAX_LIMIT)
+    before = int_param(request, "before", None)
+    limit = int_param(request, "limit", 50, 1, MAX_LIMIT)
     updates, older = await blocking(services(request).store.list_updates, slug, before, limit)
     following = f"{base_url(request)}/api/stories/{slug}/updates?before={older}&limit={limit}" if older else None
     return api_json({"updates": [render.update_json(u, slug) for u in updates], "next": following})
@@ -47,7 +37,7 @@ async def list_updates(request: Request) -> Response:
 async def create_story(request: Request) -> Response:
     svc = services(request)
     await token_author(request, svc.store)
-    data = parse(StoryIn, await request.body())
+    data = await parse_request(request, StoryIn)
     written = await blocking(svc.store.create_story, data.title, data.summary, data.slug)
     await svc.hub.announce(written.story_id, written.event_id)
     return api_json(render.story_json(written.value, base_url(request)), 201)
@@ -56,7 +46,7 @@ async def create_story(request: Request) -> Response:
 async def patch_story(request: Request) -> Response:
     svc = services(request)
     await token_author(request, svc.store)
-    data = parse(StoryPatch, await request.body())
+    data = await parse_request(request, StoryPatch)
     written = await blocking(svc.store.update_story, request.path_params["slug"], **data.changes())
     await svc.hub.announce(written.story_id, written.event_id)
     return api_json(render.story_json(written.value, base_url(request)))
@@ -65,7 +55,7 @@ async def patch_story(request: Request) -> Response:
 async def create_update(request: Request) -> Response:
     svc = services(request)
     author = await token_author(request, svc.store)
-    data = parse(UpdateIn, await request.body())
+    data = await parse_request(request, UpdateIn)
     slug = request.path_params["slug"]
     written = await blocking(svc.store.add_update, slug, author=author.name, **data.changes())
     await svc.hub.announce(written.story_id, written.event_id)
@@ -75,7 +65,7 @@ async def create_update(request: Request) -> Response:
 async def patch_update(request: Request) -> Response:
     svc = services(request)
     await token_author(request, svc.store)
-    data = parse(UpdatePatch, await request.body())
+    data = await parse_request(request, UpdatePatch)
     slug, update_id = request.path_params["slug"], request.path_params["update_id"]
     written = await blocking(svc.store.edit_update, slug, update_id, **data.changes())
     await svc.hub.announce(written.story_id, written.event_id)

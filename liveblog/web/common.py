@@ -10,6 +10,7 @@ from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from ..errors import Invalid
 from ..fanout import Hub
 from ..settings import Settings
 from ..store import Store
@@ -39,3 +40,16 @@ def base_url(request: Request) -> str:
 
 def api_json(data: Any, status_code: int = 200) -> JSONResponse:
     return JSONResponse(data, status_code=status_code, headers={"Access-Control-Allow-Origin": "*"})
+
+
+MAX_ID = 2**62  # any id we hand out fits a signed 64-bit column with room to spare
+
+
+def int_param(request: Request, name: str, default: int | None, low: int = 1, high: int = MAX_ID) -> int | None:
+    """A whole-number query parameter within [low, high], or a 422 naming it."""
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise Invalid({name: f"must be a whole number from {low} to {high}"})
+    return int(raw)

@@ -102,9 +102,26 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
     return errors
 
 
+async def read_body(request, limit: int = MAX_REQUEST_BYTES) -> bytes:
+    """The request body, refused (413) as soon as it is known to pass `limit`, before it is all read."""
+    too_large = PayloadTooLarge(f"The request is larger than {limit // 1024} KiB.")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def parse_request(request, model: type[_Input]):
+    return parse(model, await read_body(request))
+
+
 def parse(model: type[_Input], raw: bytes):
-    if len(raw) > MAX_REQUEST_BYTES:
-        raise PayloadTooLarge(f"The request is larger than {MAX_REQUEST_BYTES // 1024} KiB.")
     try:
         data = json.loads(raw or b"null")
     except (ValueError, UnicodeDecodeError) as exc:

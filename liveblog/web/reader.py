@@ -7,8 +7,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from .. import render
-from ..errors import Invalid
-from .common import base_url, blocking, services
+from .common import base_url, blocking, int_param, services
 
 
 def page(name: str, status_code: int = 200, **context) -> HTMLResponse:
@@ -21,10 +20,7 @@ async def index(request: Request) -> Response:
 
 
 async def story(request: Request) -> Response:
-    raw = request.query_params.get("before")
-    if raw is not None and not raw.isdigit():
-        raise Invalid({"before": "must be an update number"})
-    before = int(raw) if raw else None
+    before = int_param(request, "before", None)
     story_page = await blocking(services(request).store.story_page, request.path_params["slug"], before)
     base = base_url(request)
     return page(

@@ -1,0 +1,182 @@
+"""The OpenAPI 3 document of the JSON API, built from the same input models that check requests."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from starlette.requests import Request
+from starlette.routing import Route
+
+from .common import api_json
+from .inputs import MAX_BODY, StoryIn, StoryPatch, UpdateIn, UpdatePatch
+from .api import MAX_LIMIT
+
+_TIME = {"type": "string", "format": "date-time"}
+_NULLABLE_TIME = {"type": "string", "format": "date-time", "nullable": True}
+
+SHAPES: dict[str, Any] = {
+    "Story": {
+        "type": "object",
+        "required": ["slug", "title", "summary", "status", "created_at", "closed_at", "url"],
+        "properties": {
+            "slug": {"type": "string"},
+            "title": {"type": "string"},
+            "summary": {"type": "string"},
+            "status": {"type": "string", "enum": ["live", "closed"]},
+            "created_at": _TIME,
+            "closed_at": _NULLABLE_TIME,
+            "url": {"type": "string", "format": "uri"},
+        },
+    },
+    "Update": {
+        "type": "object",
+        "required": ["id", "story", "body", "body_html", "headline", "author", "created_at", "edited_at",
+                     "key_event", "pinned"],
+        "properties": {
+            "id": {"type": "integer"},
+            "story": {"type": "string"},
+            "body": {"type": "string", "maxLength": MAX_BODY},
+            "body_html": {"type": "string"},
+            "headline": {"type": "string"},
+            "author": {"type": "string"},
+            "created_at": _TIME,
+            "edited_at": _NULLABLE_TIME,
+            "key_event": {"type": "boolean"},
+            "pinned": {"type": "boolean"},
+        },
+    },
+    "Errors": {
+        "type": "object",
+        "required": ["errors"],
+        "properties": {"errors": {"type": "object", "additionalProperties": {"type": "string"}}},
+    },
+}
+
+
+def _input_schema(model) -> dict[str, Any]:
+    """Pydantic's JSON schema, in the OpenAPI 3.0 dialect (nullable instead of anyOf null)."""
+    schema = model.model_json_schema()
+    for prop in schema.get("properties", {}).values():
+        options = prop.pop("anyOf", None)
+        if options:
+            prop.update(next(o for o in options if o.get("type") != "null"))
+            prop["nullable"] = True
+        prop.pop("title", None)
+        prop.pop("default", None)
+    schema.pop("title", None)
+    schema["additionalProperties"] = False
+    return schema
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict:
+    text = {400: "Malformed request", 401: "No or bad token", 404: "Unknown story or update",
+            413: "Request too large", 422: "Bad input, by field"}
+    return {str(code): _json(_ref("Errors"), text[code]) for code in codes}
+
+
+def _body(name: str) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": _ref(name)}}}
+
+
+_SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+_UPDATE_ID = {"name": "update_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_SECURED = [{"bearer": []}]
+
+
+@cache
+def document() -> dict[str, Any]:
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Liveblog API", "version": "1"},
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                **SHAPES,
+                "StoryIn": _input_schema(StoryIn),
+                "StoryPatch": _input_schema(StoryPatch),
+                "UpdateIn": _input_schema(UpdateIn),
+                "UpdatePatch": _input_schema(UpdatePatch),
+            },
+        },
+        "paths": {
+            "/api/stories": {
+                "get": {
+                    "operationId": "listStories",
+                    "responses": {"200": _json({"type": "object", "required": ["stories"], "properties": {
+                        "stories": {"type": "array", "items": _ref("Story")}}}, "Live stories first, newest first")},
+                },
+                "post": {
+                    "operationId": "createStory",
+                    "security": _SECURED,
+                    "requestBody": _body("StoryIn"),
+                    "responses": {"201": _json(_ref("Story"), "The new story"), **_errors(400, 401, 413, 422)},
+                },
+            },
+            "/api/stories/{slug}": {
+                "parameters": [_SLUG],
+                "get": {
+                    "operationId": "getStory",
+                    "responses": {"200": _json(_ref("Story"), "The story"), **_errors(404)},
+                },
+                "patch": {
+                    "operationId": "updateStory",
+                    "security": _SECURED,
+                    "requestBody": _body("StoryPatch"),
+                    "responses": {"200": _json(_ref("Story"), "The story"), **_errors(400, 401, 404, 413, 422)},
+                },
+            },
+            "/api/stories/{slug}/updates": {
+                "parameters": [_SLUG],
+                "get": {
+                    "operationId": "listUpdates",
+                    "parameters": [
+                        {"name": "before", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                        {"name": "limit", "in": "query",
+                         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50}},
+                    ],
+                    "responses": {
+                        "200": _json({"type": "object", "required": ["updates", "next"], "properties": {
+                            "updates": {"type": "array", "items": _ref("Update")},
+                            "next": {"type": "string", "format": "uri", "nullable": True}}}, "Newest first"),
+                        **_errors(404, 422),
+                    },
+                },
+                "post": {
+                    "operationId": "createUpdate",
+                    "security": _SECURED,
+                    "requestBody": _body("UpdateIn"),
+                    "responses": {"201": _json(_ref("Update"), "The new update"), **_errors(400, 401, 404, 413, 422)},
+                },
+            },
+            "/api/stories/{slug}/updates/{update_id}": {
+                "parameters": [_SLUG, _UPDATE_ID],
+                "patch": {
+                    "operationId": "editUpdate",
+                    "security": _SECURED,
+                    "requestBody": _body("UpdatePatch"),
+                    "responses": {"200": _json(_ref("Update"), "The update"), **_errors(400, 401, 404, 413, 422)},
+                },
+                "delete": {
+                    "operationId": "deleteUpdate",
+                    "security": _SECURED,
+                    "responses": {"204": {"description": "Deleted"}, **_errors(401, 404, 422)},
+                },
+            },
+        },
+    }
+
+
+async def openapi(request: Request):
+    return api_json(document())
+
+
+routes = [Route("/api/openapi.json", openapi, methods=["GET"])]
