@@ -81,17 +81,17 @@ class Server:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while time.monotonic() < deadline:
+
+        def healthy() -> bool:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.log.read_text()}")
-            try:
-                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)  # polling for start-up, not synchronising a test
-        raise RuntimeError(f"server did not start:\n{self.log.read_text()}")
+            return httpx.get(self.url + "/healthz", timeout=1).status_code == 200
+
+        try:
+            wait_until(healthy, what="the server to start")
+        except AssertionError:
+            raise RuntimeError(f"server did not start:\n{self.log.read_text()}") from None
+        return self
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.process and self.process.poll() is None:
