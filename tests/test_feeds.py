@@ -223,8 +223,10 @@ def test_story_page_with_a_full_page_of_updates_stays_under_50_kb(server):
     slug = story["slug"]
     body = ("Crews are working to restore power to about 2,000 homes east of the river; "
             "the utility says most should be back **by this evening**.")
-    for n in range(50):
-        server.post(slug, body, headline=f"Update number {n}" if n % 3 == 0 else "", key_event=n % 10 == 0)
+    with httpx.Client(headers={"Authorization": f"Bearer {server.token}"}) as client:
+        for n in range(50):
+            update = {"body": body, "headline": f"Update number {n}" if n % 3 == 0 else "", "key_event": n % 10 == 0}
+            assert client.post(f"{server.url}/api/stories/{slug}/updates", json=update).status_code == 201
     html = httpx.get(story["url"]).content
     parts = PageParts(html.decode())
     assert len(re.findall(rb'<article class="update', html)) == 50
