@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -20,8 +21,9 @@ from .resources import resource_dir
 from .settings import Settings
 from .store import Store
 from .stream import SERVER_SEND, EventStream
-from .web import api, openapi, reader
+from .web import api, feeds, openapi, reader, uploads
 from .web.common import Services
+from .web.framing import FramingPolicy
 
 log = logging.getLogger("liveblog")
 
@@ -75,11 +77,14 @@ def create_app(settings: Settings | None = None, background=()) -> Starlette:
         Route("/stories/{slug}/events", EventStream(hub), methods=["GET"]),
         *api.routes,
         *openapi.routes,
+        *feeds.routes,
+        *uploads.routes,
         Mount("/static", StaticFiles(directory=resource_dir("static")), name="static"),
     ]
     app = Liveblog(
         routes=routes,
         lifespan=lifespan,
+        middleware=[Middleware(FramingPolicy)],
         exception_handlers={HTTPException: handle_http_exception, **EXCEPTION_HANDLERS},
     )
     app.state.services = services

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from html import unescape
 from typing import Any
 
 import nh3
@@ -124,14 +125,26 @@ def sse_frame(event_id: int, kind: str, data: str) -> bytes:
 
 def json_for_script(data: Any) -> str:
     """JSON safe inside a <script> element: no `</script>` or `<!--` can close it early."""
-    text = json.dumps(data, ensure_ascii=False)
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+HEADLINE_MAX = 110  # Google's limit for a headline in structured data
+LD_UPDATES = 10  # the newest few are what search shows; all of them would double the page
+
+
 def live_blog_posting(page, base_url: str) -> dict[str, Any]:
-    """schema.org LiveBlogPosting for the story page, with the latest updates."""
+    """schema.org LiveBlogPosting for the story page, with the latest updates.
+
+    Shaped to Google's rules for live coverage: `coverageStartTime`, `coverageEndTime`
+    once closed, and each update a `BlogPosting` with `headline` (at most 110
+    characters), `datePublished` and a non-empty `articleBody`.
+    """
+    from .media import describe
+
     story = page.story
     url = f"{base_url}/stories/{story.slug}"
+    publisher = {"@type": "Organization", "name": "Liveblog", "url": f"{base_url}/"}
     latest = ([page.pinned] if page.pinned else []) + page.updates
     latest.sort(key=lambda u: (u.created_at, u.id), reverse=True)
     data: dict[str, Any] = {
@@ -139,35 +152,58 @@ def live_blog_posting(page, base_url: str) -> dict[str, Any]:
         "@type": "LiveBlogPosting",
         "@id": url,
         "url": url,
-        "headline": story.title,
-        "description": story.summary,
+        "mainEntityOfPage": url,
+        "headline": shorten(story.title, HEADLINE_MAX),
         "datePublished": iso(story.created_at),
+        "dateModified": iso(story.closed_at or story.created_at),
         "coverageStartTime": iso(story.created_at),
-        "liveBlogUpdate": [
-            {
-                "@type": "BlogPosting",
-                "@id": f"{url}#update-{u.id}",
-                "url": f"{url}#update-{u.id}",
-                "headline": u.headline or plain_excerpt(u.body_html),
-                "datePublished": iso(u.created_at),
-                "dateModified": iso(u.edited_at or u.created_at),
-                "articleBody": plain_text(u.body_html),
-                "author": {"@type": "Person", "name": u.author},
-            }
-            for u in latest[:20]
-        ],
+        "author": publisher,
+        "publisher": publisher,
+        "liveBlogUpdate": [_blog_posting(u, url) for u in latest[:LD_UPDATES]],
     }
+    if story.summary:
+        data["description"] = story.summary
+    if story.image:
+        lead = describe(story.image, base_url)
+        data["image"] = [lead["url"]]
     if latest:
-        data["dateModified"] = iso(max(u.edited_at or u.created_at for u in latest))
+        newest = max(max(u.edited_at or u.created_at for u in latest), story.closed_at or story.created_at)
+        data["dateModified"] = iso(newest)
     if story.status == "closed":
         data["coverageEndTime"] = iso(story.closed_at)
     return data
 
 
+def _blog_posting(update: Update, url: str) -> dict[str, Any]:
+    body = plain_text(update.body_html)
+    posting: dict[str, Any] = {
+        "@type": "BlogPosting",
+        "url": f"{url}#update-{update.id}",
+        "headline": shorten(update.headline, HEADLINE_MAX) or plain_excerpt(update.body_html) or f"Update {update.id}",
+        "datePublished": iso(update.created_at),
+        "articleBody": body or update.headline or f"Update {update.id}",
+    }
+    if update.edited_at:
+        posting["dateModified"] = iso(update.edited_at)
+    if update.author:
+        posting["author"] = {"@type": "Person", "name": update.author}
+    return posting
+
+
+def shorten(text: str, length: int) -> str:
+    """At most `length` characters, cut at a word boundary unless that loses too much."""
+    text = " ".join(text.split())
+    if len(text) <= length:
+        return text
+    cut = text[: length - 1]
+    words = cut.rsplit(" ", 1)[0]
+    return (words if len(words) >= length * 0.6 else cut).rstrip(" ,;:") + "…"
+
+
 def plain_text(html: str) -> str:
-    return " ".join(nh3.clean(html, tags=set()).split())
+    """The words of sanitized HTML, as text (entities decoded: callers escape for their format)."""
+    return " ".join(unescape(nh3.clean(html, tags=set())).split())
 
 
-def plain_excerpt(html: str, length: int = 110) -> str:
-    text = plain_text(html)
-    return text if len(text) <= length else text[: length - 1].rsplit(" ", 1)[0] + "…"
+def plain_excerpt(html: str, length: int = HEADLINE_MAX) -> str:
+    return shorten(plain_text(html), length)

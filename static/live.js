@@ -1,24 +1,216 @@
-// Liveblog's reader client: shows times in the reader's zone, and keeps the story page
-// current from its event stream, resuming from the event the page was rendered at.
+// Liveblog's reader client. It shows times in the reader's zone with "3 min ago" beside
+// them, keeps the story page (and its embed) current from the event stream, resuming
+// from the event the page was rendered at, and keeps the reader's place: new updates
+// never push what they are reading away, permalinks reach updates on older pages.
 (function () {
   "use strict";
+
+  function clockText(when) {
+    return when.toLocaleString(undefined, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+  }
+
+  function agoText(ms) {
+    var minutes = Math.round((Date.now() - ms) / 60000);
+    if (minutes < 1) return "just now";
+    if (minutes < 60) return minutes + " min ago";
+    if (minutes < 1440) return Math.floor(minutes / 60) + " hr ago";
+    var days = Math.floor(minutes / 1440);
+    return days + (days === 1 ? " day ago" : " days ago");
+  }
 
   function localTimes(root) {
     root.querySelectorAll("time[datetime]").forEach(function (el) {
       var when = new Date(el.getAttribute("datetime"));
       if (isNaN(when)) return;
-      el.textContent = when.toLocaleString(undefined, {
-        day: "numeric", month: "short", hour: "2-digit", minute: "2-digit"
-      });
+      el.textContent = clockText(when);
       el.title = when.toString();
     });
   }
+
+  // Adds what only works with script: the relative time and the copy-link control.
+  function decorate(article) {
+    var link = article.querySelector("a.permalink");
+    var time = link && link.querySelector("time");
+    if (!time || article.querySelector(".ago")) return;
+    var ago = document.createElement("span");
+    ago.className = "ago";
+    ago.dataset.at = new Date(time.getAttribute("datetime")).getTime();
+    ago.textContent = agoText(Number(ago.dataset.at));
+    link.after(ago);
+    var copy = document.createElement("button");
+    copy.type = "button";
+    copy.className = "copy-link";
+    copy.textContent = "Copy link";
+    article.querySelector("header").appendChild(copy);
+  }
+
+  function refreshAgo() {
+    document.querySelectorAll(".ago[data-at]").forEach(function (el) {
+      var text = agoText(Number(el.dataset.at));
+      if (el.textContent !== text) el.textContent = text;
+    });
+  }
+
   localTimes(document);
+  document.querySelectorAll("article.update").forEach(decorate);
+  setInterval(refreshAgo, 30000);
 
   var story = document.getElementById("story");
-  if (!story || !window.EventSource) return;
+  if (!story) return;
   var list = document.getElementById("updates");
   var keyList = document.getElementById("key-events");
+  var embedded = story.dataset.embed === "yes";
+  var keep = Number(story.dataset.keep) || 0;
+
+  // -- copy link ------------------------------------------------------------
+
+  function copied(button, text) {
+    button.textContent = text;
+    setTimeout(function () { button.textContent = "Copy link"; }, 2000);
+  }
+
+  function copyLink(button) {
+    var url = button.closest("article").querySelector("a.permalink").href;
+    // The clipboard API needs a secure context; elsewhere the reader copies it from a prompt.
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(url).then(function () { copied(button, "Copied"); },
+        function () { window.prompt("Copy this link:", url); });
+    } else {
+      window.prompt("Copy this link:", url);
+    }
+  }
+
+  list.addEventListener("click", function (e) {
+    var button = e.target.closest(".copy-link");
+    if (button) copyLink(button);
+  });
+
+  // -- older pages and permalinks -------------------------------------------
+
+  var loading = null;
+
+  // Appends the next page of older updates in place; resolves false when there is none.
+  function loadOlder() {
+    var link = document.getElementById("older-link");
+    if (!link) return Promise.resolve(false);
+    if (loading) return loading;
+    link.setAttribute("aria-busy", "true");
+    loading = fetch(link.href, { credentials: "same-origin" }).then(function (r) {
+      if (!r.ok) throw new Error(r.status);
+      return r.text();
+    }).then(function (html) {
+      var doc = new DOMParser().parseFromString(html, "text/html");
+      doc.querySelectorAll("#updates article.update").forEach(function (el) {
+        if (document.getElementById(el.id)) return;
+        el = document.importNode(el, true);
+        localTimes(el);
+        decorate(el);
+        list.appendChild(el);
+      });
+      var next = doc.getElementById("older-link");
+      if (next) link.href = next.href; else link.parentElement.remove();
+      return true;
+    }).finally(function () {
+      link.removeAttribute("aria-busy");
+      loading = null;
+    });
+    return loading;
+  }
+
+  function show(el) {
+    el.classList.add("targeted");
+    el.scrollIntoView({ block: "start" });
+    el.setAttribute("tabindex", "-1");
+    el.focus({ preventScroll: true });
+  }
+
+  // Opens the update the address points at, loading older pages until it is found.
+  function reachHash() {
+    var match = /^#update-(\d+)$/.exec(location.hash);
+    if (!match) return;
+    document.querySelectorAll(".targeted").forEach(function (el) { el.classList.remove("targeted"); });
+    (function step(pages) {
+      var el = document.getElementById("update-" + match[1]);
+      if (el) return show(el);
+      if (pages > 200) return;
+      loadOlder().then(function (more) { if (more) step(pages + 1); }, function () {});
+    })(0);
+  }
+
+  if (!embedded) {
+    var older = document.getElementById("older-link");
+    if (older) older.addEventListener("click", function (e) {
+      e.preventDefault();
+      loadOlder().catch(function () { location.href = older.href; });
+    });
+    window.addEventListener("hashchange", reachHash);
+    reachHash();
+  }
+
+  // -- the reader's place -----------------------------------------------------
+
+  var fresh = 0;
+  var button = null;
+
+  // True when the top of the updates is scrolled out of sight: a new update would land
+  // where the reader cannot see it.
+  function awayFromTop() {
+    return !embedded && list.getBoundingClientRect().top < 0;
+  }
+
+  // Runs `change` without moving what the reader is looking at. Browsers with scroll
+  // anchoring already hold it still (the measured shift is then 0); others get scrolled.
+  function holdingPlace(change) {
+    if (!awayFromTop()) { change(); return false; }
+    var anchor = null;
+    var articles = list.querySelectorAll("article.update");
+    for (var i = 0; i < articles.length && !anchor; i++) {
+      if (articles[i].getBoundingClientRect().bottom > 0) anchor = articles[i];
+    }
+    var top = anchor && anchor.getBoundingClientRect().top;
+    change();
+    if (anchor && anchor.isConnected) {
+      var shift = anchor.getBoundingClientRect().top - top;
+      if (shift) window.scrollBy(0, shift);
+    }
+    return true;
+  }
+
+  function announceFresh() {
+    if (!button) {
+      button = document.createElement("button");
+      button.type = "button";
+      button.id = "new-updates";
+      button.className = "new-updates";
+      button.addEventListener("click", function () {
+        clearFresh();
+        var smooth = !window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+        window.scrollTo({ top: window.scrollY + list.getBoundingClientRect().top - 12, behavior: smooth ? "smooth" : "auto" });
+      });
+      document.body.appendChild(button);
+    }
+    button.textContent = "↑ " + fresh + (fresh === 1 ? " new update" : " new updates");
+    button.hidden = false;
+  }
+
+  function clearFresh() {
+    fresh = 0;
+    if (button) button.hidden = true;
+  }
+
+  var scrollQueued = false;
+  window.addEventListener("scroll", function () {
+    if (scrollQueued || !fresh) return;
+    scrollQueued = true;
+    requestAnimationFrame(function () {
+      scrollQueued = false;
+      if (!awayFromTop()) clearFresh();
+    });
+  }, { passive: true });
+
+  // -- the live stream --------------------------------------------------------
+
+  if (!window.EventSource) return;
   var lastId = story.dataset.lastEventId;
   var closed = story.dataset.status === "closed";
   var source = null;
@@ -30,8 +222,13 @@
     return t.content.firstElementChild;
   }
 
+  function created(article) {
+    return article.querySelector("header time").getAttribute("datetime");
+  }
+
   function newer(a, b) {  // is article a newer than b?
-    if (a.dataset.created !== b.dataset.created) return a.dataset.created > b.dataset.created;
+    var ta = created(a), tb = created(b);
+    if (ta !== tb) return ta > tb;
     return Number(a.dataset.id) > Number(b.dataset.id);
   }
 
@@ -50,7 +247,15 @@
     list.appendChild(el);
   }
 
+  // The embed shows only the newest few; older ones leave as new ones come.
+  function trim() {
+    if (!keep) return;
+    var rest = list.querySelectorAll("article.update:not(.pinned)");
+    for (var i = keep; i < rest.length; i++) rest[i].remove();
+  }
+
   function keyEvent(data) {
+    if (!keyList) return;
     var item = keyList.querySelector('li[data-id="' + data.id + '"]');
     if (!data.key_event) {
       if (item) item.remove();
@@ -72,9 +277,17 @@
     var data = JSON.parse(e.data);
     var el = fromHTML(data.html);
     var old = document.getElementById("update-" + data.id);
-    if (old) old.replaceWith(el);
-    if (data.pinned || !old || old.classList.contains("pinned")) place(el);
     localTimes(el);
+    decorate(el);
+    var away = holdingPlace(function () {
+      if (old) old.replaceWith(el);
+      if (data.pinned || !old || old.classList.contains("pinned")) place(el);
+      trim();
+    });
+    if (!old && away && el.isConnected) {
+      fresh += 1;
+      announceFresh();
+    }
     keyEvent(data);
     var empty = document.getElementById("no-updates");
     if (empty) empty.remove();
@@ -84,7 +297,7 @@
   function onDelete(e) {
     var data = JSON.parse(e.data);
     var old = document.getElementById("update-" + data.id);
-    if (old) old.remove();
+    if (old) holdingPlace(function () { old.remove(); });
     data.key_event = false;
     keyEvent(data);
     seen(e);
@@ -146,4 +359,17 @@
   window.addEventListener("online", wake);
 
   if (!closed) connect();
+
+  // -- inside an iframe: tell the host page (static/embed.js) how tall we are -------
+
+  if (embedded && window.parent !== window && window.ResizeObserver) {
+    var reported = 0;
+    new ResizeObserver(function () {
+      var height = Math.ceil(document.documentElement.getBoundingClientRect().height);
+      if (height === reported) return;
+      reported = height;
+      // Only a height goes out, so any host may read it; embed.js checks our origin.
+      window.parent.postMessage({ liveblog: "height", slug: story.dataset.slug, height: height }, "*");
+    }).observe(document.documentElement);
+  }
 })();

@@ -6,8 +6,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .. import render
+from .. import media, render
 from ..auth import token_author
+from ..errors import Invalid
 from .common import api_json, base_url, blocking, int_param, services
 from .inputs import StoryIn, StoryPatch, UpdateIn, UpdatePatch, parse_request
 
@@ -34,11 +35,20 @@ async def list_updates(request: Request) -> Response:
     return api_json({"updates": [render.update_json(u, slug) for u in updates], "next": following})
 
 
+def _check_image(svc, image: str | None) -> None:
+    if image and not media.exists(svc.settings.media_dir, image):
+        raise Invalid({"image": f"no uploaded image {image!r}; upload it with POST /api/media first"})
+
+
 async def create_story(request: Request) -> Response:
     svc = services(request)
     await token_author(request, svc.store)
     data = await parse_request(request, StoryIn)
-    written = await blocking(svc.store.create_story, data.title, data.summary, data.slug)
+    _check_image(svc, data.image)
+    written = await blocking(
+        svc.store.create_story, data.title, data.summary, data.slug,
+        image=data.image, caption=data.caption, credit=data.credit,
+    )
     await svc.hub.announce(written.story_id, written.event_id)
     return api_json(render.story_json(written.value, base_url(request)), 201)
 
@@ -47,6 +57,7 @@ async def patch_story(request: Request) -> Response:
     svc = services(request)
     await token_author(request, svc.store)
     data = await parse_request(request, StoryPatch)
+    _check_image(svc, data.image)
     written = await blocking(svc.store.update_story, request.path_params["slug"], **data.changes())
     await svc.hub.announce(written.story_id, written.event_id)
     return api_json(render.story_json(written.value, base_url(request)))

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, StrictBool, StringConstraints, Valid
 from typing_extensions import Annotated
 
 from ..errors import Invalid, LiveblogError
+from ..media import NAME_RE as MEDIA_NAME_RE
 from ..store import SLUG_RE
 
 MAX_BODY = 50_000
@@ -36,10 +37,25 @@ def _body_given(value: str | None) -> str | None:
     return value
 
 
+def _media_name(value: str | None) -> str | None:
+    if value and not MEDIA_NAME_RE.match(value):
+        raise ValueError("use the 'name' that POST /api/media answered with, like '3f2a…-1600x900.jpg'")
+    return value
+
+
+Caption = Annotated[Text, StringConstraints(max_length=500)]
+Credit = Annotated[Text, StringConstraints(max_length=200)]
+
+
 class StoryIn(_Input):
     title: Annotated[Text, StringConstraints(max_length=300)]
     summary: Annotated[Text, StringConstraints(max_length=2000)] = ""
     slug: Annotated[Text, StringConstraints(max_length=120)] | None = None
+    image: Annotated[Text, StringConstraints(max_length=200)] | None = None
+    caption: Caption = ""
+    credit: Credit = ""
+
+    check_image = field_validator("image")(classmethod(lambda cls, v: _media_name(v)))
 
     check_title = field_validator("title")(classmethod(lambda cls, v: _title_given(v)))
 
@@ -55,7 +71,11 @@ class StoryPatch(_Input):
     title: Annotated[Text, StringConstraints(max_length=300)] | None = None
     summary: Annotated[Text, StringConstraints(max_length=2000)] | None = None
     status: Literal["live", "closed"] | None = None
+    image: Annotated[Text, StringConstraints(max_length=200)] | None = None  # "" removes it
+    caption: Caption | None = None
+    credit: Credit | None = None
 
+    check_image = field_validator("image")(classmethod(lambda cls, v: _media_name(v)))
     check_title = field_validator("title")(classmethod(lambda cls, v: _title_given(v)))
 
 

@@ -1,12 +1,14 @@
-"""Pages for readers: the index and the story page, fully rendered on the server."""
+"""Pages for readers: the index, the story page and its embed, fully rendered on the server."""
 
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from .. import render
+from .. import media, render
 from .common import base_url, blocking, int_param, services
 
 
@@ -19,17 +21,34 @@ async def index(request: Request) -> Response:
     return page("index.html", stories=stories)
 
 
-async def story(request: Request) -> Response:
-    before = int_param(request, "before", None)
+EMBED_UPDATES = 10  # the embed is a glimpse: the newest few, then a link to the story
+
+
+async def _story_context(request: Request, before: int | None = None) -> dict:
     story_page = await blocking(services(request).store.story_page, request.path_params["slug"], before)
+    story = story_page.story
     base = base_url(request)
-    return page(
-        "story.html",
-        page=story_page,
-        story=story_page.story,
-        base_url=base,
-        jsonld=render.json_for_script(render.live_blog_posting(story_page, base)),
-    )
+    return {
+        "page": story_page,
+        "story": story,
+        "base_url": base,
+        "story_url": f"{base}/stories/{story.slug}",
+        "lead": media.describe(story.image, base) if story.image else None,
+    }
+
+
+async def story(request: Request) -> Response:
+    context = await _story_context(request, int_param(request, "before", None))
+    context["jsonld"] = render.json_for_script(render.live_blog_posting(context["page"], context["base_url"]))
+    context["oembed_url"] = f"{context['base_url']}/oembed?" + urlencode({"url": context["story_url"]})
+    return page("story.html", **context)
+
+
+async def embed(request: Request) -> Response:
+    """The compact page for iframes on other sites (framing allowed in web/framing.py)."""
+    context = await _story_context(request)
+    context["page"].updates = context["page"].updates[:EMBED_UPDATES]
+    return page("embed.html", keep=EMBED_UPDATES, **context)
 
 
 async def healthz(request: Request) -> Response:
@@ -43,5 +62,6 @@ async def healthz(request: Request) -> Response:
 routes = [
     Route("/", index, methods=["GET"]),
     Route("/stories/{slug}", story, methods=["GET"]),
+    Route("/stories/{slug}/embed", embed, methods=["GET"]),
     Route("/healthz", healthz, methods=["GET"]),
 ]

@@ -1,0 +1,179 @@
+"""For other programs: the story's Atom 1.0 feed, and oEmbed 1.0 for sites that embed it.
+
+Atom entry ids are `tag:` URIs (RFC 4151) built from the host, the story's start date
+and the update's id, so they never change when an update is edited, and a feed reader
+shows an edit as the same entry with a newer `updated`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from html import escape
+from urllib.parse import urlsplit
+from xml.etree import ElementTree as ET
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .. import media, render
+from ..errors import Invalid, LiveblogError, NotFound, StoryNotFound
+from ..models import Story, Update
+from .common import base_url, blocking, services
+
+FEED_ENTRIES = 50
+ATOM = "http://www.w3.org/2005/Atom"
+
+EMBED_WIDTH, EMBED_HEIGHT = 600, 700  # the iframe's size when the consumer asks nothing
+
+
+def _tag(base: str, story: Story, *rest: str) -> str:
+    host = urlsplit(base).hostname or "localhost"
+    started = (story.created_at if story.created_at.tzinfo else story.created_at.replace(tzinfo=timezone.utc)).date()
+    return f"tag:{host},{started.isoformat()}:" + "/".join(("stories", story.slug, *rest))
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def atom_feed(story: Story, updates: list[Update], base: str) -> bytes:
+    """The feed document; ElementTree does the XML escaping."""
+    ET.register_namespace("", ATOM)
+
+    def add(parent, name: str, text: str | None = None, **attrs: str):
+        el = ET.SubElement(parent, f"{{{ATOM}}}{name}", attrs)
+        if text is not None:
+            el.text = text
+        return el
+
+    url = f"{base}/stories/{story.slug}"
+    times = [_aware(story.created_at)] + [_aware(u.edited_at or u.created_at) for u in updates]
+    if story.closed_at:
+        times.append(_aware(story.closed_at))
+    feed = ET.Element(f"{{{ATOM}}}feed")
+    add(feed, "id", _tag(base, story))
+    add(feed, "title", story.title)
+    if story.summary:
+        add(feed, "subtitle", story.summary)
+    add(feed, "updated", render.iso(max(times)))
+    add(feed, "link", rel="alternate", type="text/html", href=url)
+    add(feed, "link", rel="self", type="application/atom+xml", href=f"{url}/feed.atom")
+    add(add(feed, "author"), "name", "Liveblog")
+    add(feed, "generator", "Liveblog")
+    for update in updates:
+        entry = add(feed, "entry")
+        add(entry, "id", _tag(base, story, "updates", str(update.id)))
+        add(entry, "title", update.headline or render.plain_excerpt(update.body_html) or f"Update {update.id}")
+        add(entry, "published", render.iso(update.created_at))
+        add(entry, "updated", render.iso(update.edited_at or update.created_at))
+        add(entry, "link", rel="alternate", type="text/html", href=f"{url}#update-{update.id}")
+        if update.author:
+            add(add(entry, "author"), "name", update.author)
+        if update.key_event:
+            add(entry, "category", term="key-event", label="Key event")
+        add(entry, "content", _absolute(update.body_html, base), type="html")
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="utf-8", xml_declaration=False)
+
+
+_ROOT_RELATIVE = re.compile(r'(\s(?:src|href)=")/(?!/)')
+_SRCSET = re.compile(r'(\ssrcset=")([^"]*)"')
+_SRCSET_ENTRY = re.compile(r"(^|,\s*)/(?!/)")
+
+
+def _absolute(html: str, base: str) -> str:
+    """Feed readers show entries away from our site: make our root-relative URLs whole."""
+    html = _ROOT_RELATIVE.sub(lambda m: f"{m[1]}{base}/", html)
+    return _SRCSET.sub(lambda m: m[1] + _SRCSET_ENTRY.sub(lambda e: f"{e[1]}{base}/", m[2]) + '"', html)
+
+
+async def feed(request: Request) -> Response:
+    store = services(request).store
+    slug = request.path_params["slug"]
+    story = await blocking(store.get_story, slug)
+    # Any change to what the feed shows appends an event: its id is a cheap validator.
+    etag = f'"{await blocking(store.last_event_id, story.id)}"'
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=60", "Access-Control-Allow-Origin": "*"}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    updates, _ = await blocking(store.list_updates, slug, None, FEED_ENTRIES)
+    body = atom_feed(story, updates, base_url(request))
+    return Response(body, media_type="application/atom+xml; charset=utf-8", headers=headers)
+
+
+class NotImplementedFormat(LiveblogError):
+    status_code = 501
+
+
+def _dimension(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    if not raw.isdigit() or not 50 <= int(raw) <= 10_000:
+        raise Invalid({name: "must be a whole number of pixels from 50 to 10000"})
+    return int(raw)
+
+
+def story_slug_from_url(url: str, base: str) -> str:
+    """The slug of our story page (or its embed) that `url` names; NotFound for anything else."""
+    parts, ours = urlsplit(url.strip()), urlsplit(base)
+    if parts.scheme not in ("http", "https") or parts.netloc.lower() != ours.netloc.lower():
+        raise NotFound("That URL is not a story on this site.")
+    path = parts.path.removeprefix(ours.path.rstrip("/")).strip("/").split("/")
+    if len(path) in (2, 3) and path[0] == "stories" and path[1] and path[2:] in ([], ["embed"]):
+        return path[1]
+    raise NotFound("That URL is not a story on this site.")
+
+
+def iframe_html(story: Story, base: str, width: int, height: int) -> str:
+    src = f"{base}/stories/{story.slug}/embed"
+    return (
+        f'<iframe src="{escape(src)}" width="{width}" height="{height}" title="{escape(story.title)}" '
+        f'data-liveblog-embed="{escape(story.slug)}" loading="lazy" '
+        f'style="border:0;width:100%;max-width:{width}px"></iframe>'
+    )
+
+
+async def oembed(request: Request) -> Response:
+    if request.query_params.get("format", "json") != "json":
+        raise NotImplementedFormat("Only the json format is offered.", {"format": "only json is offered"})
+    url = request.query_params.get("url", "")
+    if not url:
+        raise Invalid({"url": "give the story's URL, e.g. /oembed?url=https://…/stories/my-story"})
+    max_width, max_height = _dimension(request, "maxwidth"), _dimension(request, "maxheight")
+    base = base_url(request)
+    slug = story_slug_from_url(url, base)
+    try:
+        story = await blocking(services(request).store.get_story, slug)
+    except StoryNotFound:
+        raise NotFound("That URL is not a story on this site.") from None
+    width = min(EMBED_WIDTH, max_width or EMBED_WIDTH)
+    height = min(EMBED_HEIGHT, max_height or EMBED_HEIGHT)
+    answer = {
+        "version": "1.0",
+        "type": "rich",
+        "title": story.title,
+        "provider_name": "Liveblog",
+        "provider_url": base + "/",
+        "cache_age": 3600,
+        "html": iframe_html(story, base, width, height),
+        "width": width,
+        "height": height,
+    }
+    if story.image:
+        # The largest stored width that fits inside what the consumer allows.
+        full = media.describe(story.image, base)
+        for variant in reversed(media.variants(story.image)):
+            thumb_h = max(1, round(full["height"] * variant.width / full["width"]))
+            if variant.width <= (max_width or variant.width) and thumb_h <= (max_height or thumb_h):
+                answer.update(thumbnail_url=f"{base}/media/{variant.name}", thumbnail_width=variant.width,
+                              thumbnail_height=thumb_h)
+                break
+    return JSONResponse(answer, headers={"Access-Control-Allow-Origin": "*"})
+
+
+routes = [
+    Route("/stories/{slug}/feed.atom", feed, methods=["GET"]),
+    Route("/oembed", oembed, methods=["GET"]),
+]
