@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from . import metrics
 from .broadcast import backend_for
 from .db import make_engine
 from .errors import EXCEPTION_HANDLERS, handle_http_exception
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, background=()) -> Starlette:
         *reader.routes,
         Route("/stories/{slug}/events", EventStream(hub), methods=["GET"]),
         *api.routes,
+        *metrics.routes,
         Mount("/static", StaticFiles(directory=resource_dir("static")), name="static"),
     ]
     app = Liveblog(
