@@ -202,3 +202,24 @@ async def test_a_dropped_connection_comes_back_and_says_resync(breakable):
         for listener in listeners:
             await listener.wait_for(lambda n: n == Notice(story.id, written.event_id), "notice after the reconnection")
         assert not any(listener.task.done() for listener in listeners), "notices() must never end or raise"
+
+
+async def test_a_broadcast_down_at_start_is_waited_for(tmp_path):
+    """A process may start while Redis is down (a restart during an outage): it serves,
+    and its backend connects once Redis is there."""
+    redis = OwnRedis(tmp_path)  # its port is chosen, nothing listens there yet
+    backend = backend_for(redis.url)
+    await backend.connect()
+    assert not backend.connected
+    listener = Listener(backend)
+    try:
+        await asyncio.to_thread(redis.start)
+        await listener.wait_for(lambda n: n == RESYNC, "RESYNC once Redis is up")
+        assert backend.connected
+        await backend.publish(Notice(7, 42))
+        await listener.wait_for(lambda n: n == Notice(7, 42), "a notice once Redis is up")
+    finally:
+        listener.task.cancel()
+        await asyncio.gather(listener.task, return_exceptions=True)
+        await backend.disconnect()
+        redis.stop()

@@ -55,8 +55,12 @@ class PostgresBackend(Backend):
         return conn
 
     async def connect(self) -> None:
-        self._listener = await self._listen()
-        self.connected = True
+        try:
+            self._listener = await self._listen()
+        except (psycopg.OperationalError, OSError) as exc:
+            # Serve anyway: notices() keeps trying, and the log re-read covers the wait.
+            log.warning("PostgreSQL broadcast unreachable at start (%s); will keep trying", exc)
+            self.connected = False
 
     async def disconnect(self) -> None:
         for conn in (self._listener, self._publisher):

@@ -53,8 +53,12 @@ class RedisBackend(Backend):
 
     async def connect(self) -> None:
         self._client = self._redis()
-        self._pubsub = await self._subscribe()
-        self.connected = True
+        try:
+            self._pubsub = await self._subscribe()
+        except (RedisError, OSError) as exc:
+            # Serve anyway: notices() keeps trying, and the log re-read covers the wait.
+            log.warning("Redis broadcast unreachable at start (%s); will keep trying", exc)
+            self.connected = False
 
     async def disconnect(self) -> None:
         await _close(self._pubsub)
