@@ -19,7 +19,7 @@ import pytest
 
 import test_api
 from backing_services import REDIS_URL, OwnRedis, need_redis, postgres_database
-from conftest import server_env
+from conftest import _server_starter, server_env
 from liveblog.broadcast.postgres import listener_name
 
 WAIT = 30  # seconds before a missing event fails a test
@@ -78,18 +78,24 @@ def pg_env(tmp, database_url: str, broadcast_url: str | None) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(params=["postgresql", "redis"])
-def two_servers(request, start_server, tmp_path):
+@pytest.fixture(scope="module", params=["postgresql", "redis"])
+def two_servers(request, tmp_path_factory):
     """Two processes on one new PostgreSQL database, told of each other's events by the
-    backend under test (PostgreSQL: by setting nothing but the database URL)."""
+    backend under test (PostgreSQL: by setting nothing but the database URL). Shared by
+    the module's tests; each works in stories of its own."""
     with postgres_database("scale") as database_url:
         if request.param == "redis":
             need_redis()
-        broadcast = REDIS_URL if request.param == "redis" else None
-        env = pg_env(tmp_path, database_url, broadcast)
-        servers = start_server(env=env), start_server(env=env)
-        with_tokens(*servers)
-        yield servers
+        tmp = tmp_path_factory.mktemp(request.param)
+        env = pg_env(tmp, database_url, REDIS_URL if request.param == "redis" else None)
+        start, started = _server_starter(tmp)
+        try:
+            servers = start(env=env), start(env=env)
+            with_tokens(*servers)
+            yield servers
+        finally:
+            for server in started:
+                server.stop()  # before the database is dropped
 
 
 # -- two processes, one PostgreSQL --------------------------------------------------
@@ -155,29 +161,21 @@ def test_concurrent_posts_to_both_never_leave_a_gap(two_servers, sse):
 
 
 @pytest.fixture(params=["redis restarted", "LISTEN connection killed"])
-def broken_broadcast(request, start_server, tmp_path):
+def broken_broadcast(request, tmp_path):
     """Two processes, and a way to break their broadcast for real in the middle of a test."""
     with postgres_database("scale") as database_url:
-        if request.param == "redis restarted":
-            redis = OwnRedis(tmp_path).start()
-            try:
-                env = pg_env(tmp_path, database_url, redis.url)
-                servers = start_server(env=env), start_server(env=env)
-                with_tokens(*servers)
-
-                def drop():
-                    redis.stop()
-                    redis.start()
-
-                yield servers, drop
-            finally:
-                redis.stop()
-        else:
-            env = pg_env(tmp_path, database_url, None)
-            servers = start_server(env=env), start_server(env=env)
+        redis = OwnRedis(tmp_path).start() if request.param == "redis restarted" else None
+        start, started = _server_starter(tmp_path)
+        try:
+            env = pg_env(tmp_path, database_url, redis.url if redis else None)
+            servers = start(env=env), start(env=env)
             with_tokens(*servers)
 
-            def drop():
+            def restart_redis():
+                redis.stop()
+                redis.start()
+
+            def kill_listen_connections():
                 names = [listener_name(s.process.pid) for s in servers]
                 with psycopg.connect(database_url, autocommit=True) as admin:
                     killed = admin.execute(
@@ -186,7 +184,12 @@ def broken_broadcast(request, start_server, tmp_path):
                     ).fetchone()[0]
                 assert killed == 2
 
-            yield servers, drop
+            yield servers, restart_redis if redis else kill_listen_connections
+        finally:
+            for server in started:
+                server.stop()  # before the database is dropped
+            if redis:
+                redis.stop()
 
 
 def test_a_broadcast_lost_mid_burst_loses_no_event(broken_broadcast, sse):
@@ -277,14 +280,14 @@ def test_workers_refuse_a_one_process_broadcast_with_one_clear_line(tmp_path):
 
 @pytest.fixture(scope="module")
 def pg_server(tmp_path_factory):
-    from conftest import _server_starter
-
     tmp = tmp_path_factory.mktemp("pg")
     with postgres_database("api") as url:
         start, started = _server_starter(tmp)
-        yield start(env=pg_env(tmp, url, None))
-        for server in started:
-            server.stop()
+        try:
+            yield start(env=pg_env(tmp, url, None))
+        finally:
+            for server in started:
+                server.stop()
 
 
 API_TESTS = [
