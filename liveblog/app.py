@@ -13,6 +13,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from . import metrics
 from .broadcast import backend_for
 from .db import make_engine
 from .errors import EXCEPTION_HANDLERS, handle_http_exception
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, background=()) -> Starlette:
         *openapi.routes,
         *feeds.routes,
         *uploads.routes,
+        *metrics.routes,
         Mount("/static", StaticFiles(directory=resource_dir("static")), name="static"),
     ]
     app = Liveblog(

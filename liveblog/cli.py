@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 from urllib.parse import urlsplit
 
@@ -44,10 +45,14 @@ def serve(args: argparse.Namespace, demo: bool = False) -> None:
 
     settings = _settings()
     if args.workers > 1 and urlsplit(settings.broadcast_url).scheme == "memory":
-        raise UsageError(
-            "--workers needs a shared broadcast so every worker sees every event: "
-            "set LIVEBLOG_BROADCAST_URL to a postgresql:// or redis:// URL"
-        )
+        if not settings.database_url.startswith("sqlite"):
+            raise UsageError(
+                "--workers needs a shared broadcast so every worker sees every event: "
+                "set LIVEBLOG_BROADCAST_URL to a postgresql:// or redis:// URL (or leave it unset)"
+            )
+        # Workers sharing one SQLite file learn of each other's events by watching its
+        # log (broadcast/sqlite.py); they read their settings from this environment.
+        os.environ["LIVEBLOG_BROADCAST_URL"] = settings.database_url
     _store(settings)  # creates or upgrades the schema once, before any worker starts
     if demo:
         print(f"Liveblog demo: open http://{args.host}:{args.port}/ (a sample story is being updated live)", flush=True)
@@ -97,7 +102,7 @@ def parser() -> argparse.ArgumentParser:
         cmd.add_argument("--port", type=int, default=8000)
         cmd.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
         if name == "serve":
-            cmd.add_argument("--workers", type=int, default=1, help="processes (needs a shared broadcast)")
+            cmd.add_argument("--workers", type=int, default=1, help="processes, each seeing every event (several machines: set LIVEBLOG_BROADCAST_URL)")
             cmd.set_defaults(run=serve)
         else:
             cmd.set_defaults(run=lambda args: serve(args, demo=True), workers=1)

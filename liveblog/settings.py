@@ -15,7 +15,7 @@ class SettingsError(Exception):
     """A setting is missing or malformed; the message names the key."""
 
 
-BROADCAST_SCHEMES = ("memory", "postgresql", "postgres", "redis", "rediss")
+BROADCAST_SCHEMES = ("memory", "postgresql", "postgres", "redis", "rediss", "sqlite")
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class Settings:
     secret_key: str = ""
     public_url: str = ""
     media_dir: Path = Path("media")
+    metrics_token: str = ""  # when set, /metrics answers anyone with it; else only localhost
 
     @property
     def secure_cookies(self) -> bool:
@@ -42,12 +43,17 @@ class Settings:
             return values.get(f"LIVEBLOG_{name}", default).strip() or default
 
         database_url = _database_url(get("DATABASE_URL", cls.database_url))
-        broadcast_url = get("BROADCAST_URL", cls.broadcast_url)
+        # One setting scales out: on PostgreSQL the database carries the notices too
+        # (LISTEN/NOTIFY) unless another broadcast is named.
+        default_broadcast = cls.broadcast_url
+        if database_url.startswith("postgresql"):
+            default_broadcast = "postgresql://" + database_url.split("://", 1)[1]
+        broadcast_url = get("BROADCAST_URL", default_broadcast)
         scheme = urlsplit(broadcast_url).scheme
         if scheme not in BROADCAST_SCHEMES:
             raise SettingsError(
                 f"LIVEBLOG_BROADCAST_URL: unknown scheme {scheme!r} in {broadcast_url!r}; "
-                "use memory://, postgresql://… or redis://…"
+                "use memory://, postgresql://…, redis://… or the sqlite:///… database file"
             )
         public_url = get("PUBLIC_URL", "").rstrip("/")
         if public_url and urlsplit(public_url).scheme not in ("http", "https"):
@@ -61,6 +67,7 @@ class Settings:
             secret_key=secret_key,
             public_url=public_url,
             media_dir=Path(get("MEDIA_DIR", str(cls.media_dir))),
+            metrics_token=get("METRICS_TOKEN", ""),
         )
 
 

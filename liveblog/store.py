@@ -14,9 +14,10 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, NamedTuple, TypeVar
 
-from sqlalchemy import func, tuple_
+from sqlalchemy import and_, func, or_, tuple_
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -123,6 +124,19 @@ class Store:
                 select(Event.story_id, func.max(Event.id)).where(Event.story_id.in_(story_ids)).group_by(Event.story_id)
             ).all()
         return dict(rows)
+
+    def undelivered(self, marks: dict[int, int]) -> tuple[int, datetime | None]:
+        """How many events are newer than `marks` (story id → last id delivered), and when
+        the oldest of them was written: how far a process is behind the log."""
+        if not marks:
+            return 0, None
+        with self._reading() as s:
+            count, oldest = s.exec(
+                select(func.count(Event.id), func.min(Event.created_at)).where(
+                    or_(*(and_(Event.story_id == story_id, Event.id > last) for story_id, last in marks.items()))
+                )
+            ).one()
+        return count, oldest
 
     # -- stories -------------------------------------------------------------
 

@@ -9,8 +9,14 @@ from .base import RESYNC, Backend, Notice
 
 __all__ = ["Backend", "Notice", "RESYNC", "backend_for"]
 
+# Every scheme of settings.BROADCAST_SCHEMES, mapped to "module:class" (imported on use).
 BACKENDS = {
     "memory": ".memory:MemoryBackend",
+    "postgresql": ".postgres:PostgresBackend",
+    "postgres": ".postgres:PostgresBackend",
+    "redis": ".redis:RedisBackend",
+    "rediss": ".redis:RedisBackend",
+    "sqlite": ".sqlite:SQLiteBackend",
 }
 
 

@@ -7,8 +7,9 @@ connection yields `RESYNC` once it is back, so the hub catches up from the log.
 
 from __future__ import annotations
 
+import random
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import NamedTuple
 
 
@@ -36,9 +37,20 @@ RESYNC = Notice(0, 0)
 CHANNEL = "liveblog_events"
 
 
+def retry_delays(first: float = 0.1, most: float = 5.0) -> Iterator[float]:
+    """Seconds to wait before each reconnection attempt: doubling, capped, with jitter so
+    that many processes do not all reconnect in the same instant."""
+    delay = first
+    while True:
+        yield delay * random.uniform(0.5, 1.0)
+        delay = min(delay * 2, most)
+
+
 class Backend(ABC):
     def __init__(self, url: str):
         self.url = url
+        self.connected = True  # is the listening connection up (for /metrics)
+        self.reconnects = 0  # how often it was lost and made again (for /metrics)
 
     @abstractmethod
     async def connect(self) -> None: ...

@@ -1,0 +1,82 @@
+"""`GET /metrics`: this process's figures in the Prometheus text format.
+
+Each process answers for itself (scrape every process, or every worker through its
+own port): readers connected, frames delivered, readers dropped for falling behind,
+and how far behind the log this process is (`broadcast lag`). Served to localhost
+only, unless `LIVEBLOG_METRICS_TOKEN` is set, when it is served to any client that
+sends `Authorization: Bearer <token>`.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+from datetime import datetime, timezone
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from .fanout import Hub
+from .web.common import blocking, services
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+LOCAL_CLIENTS = {"127.0.0.1", "::1", "localhost"}
+
+
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def exposition(hub: Hub, lag_events: int, lag_seconds: float) -> str:
+    """The text format: a HELP and TYPE line before each family's samples."""
+    scheme = hub.backend.url.split(":", 1)[0]
+    families = [
+        ("liveblog_info", "gauge", "This process: its pid and broadcast backend.",
+         [(f'{{pid="{os.getpid()}",broadcast="{_label(scheme)}"}}', 1)]),
+        ("liveblog_readers", "gauge", "Readers connected to this process.", [("", hub.readers)]),
+        ("liveblog_topics", "gauge", "Stories with readers (or recently read) in this process.", [("", len(hub.topics))]),
+        ("liveblog_events_delivered_total", "counter", "Event frames written to readers by this process.",
+         [("", hub.delivered)]),
+        ("liveblog_readers_dropped_total", "counter", "Readers disconnected for falling behind.",
+         [("", hub.stats.get("lagging", 0))]),
+        ("liveblog_streams_ended_total", "counter", "Streams that ended, by why.",
+         [(f'{{reason="{reason}"}}', hub.stats.get(reason, 0)) for reason in ("end", "gone", "lagging")]),
+        ("liveblog_broadcast_up", "gauge", "1 while the broadcast connection is up.", [("", int(hub.backend.connected))]),
+        ("liveblog_broadcast_reconnects_total", "counter", "Times the broadcast connection was lost and made again.",
+         [("", hub.backend.reconnects)]),
+        ("liveblog_broadcast_lag_events", "gauge", "Events in the log not yet delivered by this process.",
+         [("", lag_events)]),
+        ("liveblog_broadcast_lag_seconds", "gauge", "Age of the oldest event not yet delivered by this process.",
+         [("", round(lag_seconds, 3))]),
+    ]
+    lines = []
+    for name, kind, help_text, samples in families:
+        lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
+        lines += [f"{name}{labels} {value}" for labels, value in samples]
+    return "\n".join(lines) + "\n"
+
+
+def _allowed(request: Request, token: str) -> bool:
+    if token:
+        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        return hmac.compare_digest(given.encode(), token.encode())
+    return request.client is not None and request.client.host in LOCAL_CLIENTS
+
+
+async def metrics(request: Request) -> Response:
+    svc = services(request)
+    if not _allowed(request, svc.settings.metrics_token):
+        why = "a valid LIVEBLOG_METRICS_TOKEN" if svc.settings.metrics_token else "localhost, or set LIVEBLOG_METRICS_TOKEN"
+        return PlainTextResponse(f"Metrics are served only to {why}.\n", status_code=403)
+    hub = svc.hub
+    lag_events, oldest = await blocking(svc.store.undelivered, {t.story_id: t.last_id for t in hub.topics.values()})
+    lag_seconds = 0.0
+    if oldest is not None:
+        if oldest.tzinfo is None:  # SQLite keeps no zone; we write UTC
+            oldest = oldest.replace(tzinfo=timezone.utc)
+        lag_seconds = max(0.0, (datetime.now(timezone.utc) - oldest).total_seconds())
+    return PlainTextResponse(exposition(hub, lag_events, lag_seconds), media_type=CONTENT_TYPE)
+
+
+routes = [Route("/metrics", metrics, methods=["GET"])]
