@@ -38,16 +38,18 @@ def _redis_reason() -> str | None:
         return f"no Redis reachable at {REDIS_URL} ({exc})"
 
 
-def need_postgres() -> None:
-    reason = _pg_reason()
+def _need(reason: str | None) -> None:
+    """Skip, with the reason, where the server is unreachable; in CI, where .ci/run starts it, fail."""
     if reason:
-        pytest.skip(reason)
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(reason)
+
+
+def need_postgres() -> None:
+    _need(_pg_reason())
 
 
 def need_redis() -> None:
-    reason = _redis_reason()
-    if reason:
-        pytest.skip(reason)
+    _need(_redis_reason())
 
 
 def _url_with_database(url: str, name: str) -> str:
@@ -91,7 +93,7 @@ class OwnRedis:
     def start(self) -> "OwnRedis":
         binary = shutil.which("redis-server")
         if binary is None:
-            pytest.skip("redis-server is not installed, so no Redis of the test's own can be started")
+            _need("redis-server is not installed, so no Redis of the test's own can be started")
         self.process = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
              "--dir", str(self.workdir)],

@@ -54,7 +54,9 @@ def test_settings_from_a_dotenv_file(tmp_path):
 
 
 def test_several_workers_on_memory_broadcast_are_refused_clearly(tmp_path):
-    env = server_env(tmp_path, LIVEBLOG_BROADCAST_URL="memory://")
+    """On SQLite the workers watch the file; elsewhere memory:// cannot reach another process."""
+    env = server_env(tmp_path, LIVEBLOG_BROADCAST_URL="memory://",
+                     LIVEBLOG_DATABASE_URL="postgresql://postgres@127.0.0.1:5432/test")
     result = liveblog("serve", "--workers", "2", "--port", str(free_port()), cwd=tmp_path, env=env)
     assert result.returncode == 2
     assert "LIVEBLOG_BROADCAST_URL" in result.stderr and len(result.stderr.strip().splitlines()) == 1
