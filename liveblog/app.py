@@ -20,7 +20,7 @@ from .resources import resource_dir
 from .settings import Settings
 from .store import Store
 from .stream import SERVER_SEND, EventStream
-from .web import api, openapi, reader
+from .web import api, editor, openapi, reader
 from .web.common import Services
 
 log = logging.getLogger("liveblog")
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None, background=()) -> Starlette:
         Route("/stories/{slug}/events", EventStream(hub), methods=["GET"]),
         *api.routes,
         *openapi.routes,
+        *editor.routes,
         Mount("/static", StaticFiles(directory=resource_dir("static")), name="static"),
     ]
     app = Liveblog(
