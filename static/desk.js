@@ -266,8 +266,8 @@
   var retry = 1000;
 
   function connection(text) {
-    document.getElementById("desk-connection").textContent = text;
-    desk.dataset.connected = text === "live" ? "yes" : "no";
+    document.getElementById("desk-connection").textContent = "· " + text;
+    desk.dataset.connected = text === "connected" ? "yes" : "no";
   }
 
   function seen(event) {
@@ -289,7 +289,7 @@
     on("edit", applyUpdate);
     on("delete", function (data) { removeItem(data.id, false); });
     on("story", applyStory);
-    source.addEventListener("open", function () { connection("live"); });
+    source.addEventListener("open", function () { connection("connected"); });
     source.addEventListener("error", function () {
       if (desk.dataset.status !== "live") {
         source.close();
