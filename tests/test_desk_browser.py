@@ -278,3 +278,36 @@ def test_a_draft_survives_a_reload_until_the_server_stores_it(server, editors, c
     desk.reload()
     expect(desk.locator("#post-body")).to_have_value("")
     expect(desk.get_by_label("Headline").first).to_have_value("")
+
+
+def test_an_open_edit_keeps_its_text_when_another_editor_changes_or_deletes_the_update(server, editors, contexts):
+    ada, _ = editors
+    desk = contexts().new_page()
+    log_in(desk, server, ada)
+    slug = start_story(desk, "Edit conflicts")
+    first = server.post(slug, "Original wording")
+    second = server.post(slug, "Second original")
+    desk.reload()
+    expect(desk.locator("#desk")).to_have_attribute("data-connected", "yes", timeout=LIVE)
+
+    mine = item(desk, "Original wording")
+    mine.get_by_text("Edit", exact=True).click()
+    mine.locator("textarea[name=body]").fill("My careful correction")
+    server.api("PATCH", f"/api/stories/{slug}/updates/{first['id']}", {"body": "Their quick fix"})
+    expect(desk.locator("article.update", has_text="Their quick fix")).to_be_visible(timeout=LIVE)
+    holder = desk.locator(f"#desk-update-{first['id']}")
+    expect(holder.locator(".desk-note")).to_contain_text("Someone else changed this update")
+    expect(holder.locator("textarea[name=body]")).to_have_value("My careful correction")
+
+    other = item(desk, "Second original")
+    other.get_by_text("Edit", exact=True).click()
+    other.locator("textarea[name=body]").fill("Words nobody else has seen")
+    server.api("DELETE", f"/api/stories/{slug}/updates/{second['id']}")
+    gone = desk.locator(f"#desk-update-{second['id']}")
+    expect(gone.locator(".desk-note")).to_contain_text("Another editor deleted this update", timeout=LIVE)
+    expect(gone.locator("textarea[name=body]")).to_have_value("Words nobody else has seen")
+    expect(gone.locator("article.update")).to_have_count(0)
+
+    holder.get_by_role("button", name="Save changes").click()
+    expect(desk.locator("article.update", has_text="My careful correction")).to_be_visible(timeout=LIVE)
+    expect(holder.locator(".desk-note")).to_be_hidden()
