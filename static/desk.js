@@ -58,7 +58,7 @@
     form.setAttribute("aria-busy", "true");
     var headers = { "Accept": "application/json" };
     if (desk) headers["X-CSRF-Token"] = desk.dataset.csrf;
-    return fetch(form.action, { method: "POST", body: new FormData(form), headers: headers, credentials: "same-origin" })
+    return fetch(form.action, { method: "POST", body: new URLSearchParams(new FormData(form)), headers: headers, credentials: "same-origin" })
       .then(function (response) {
         return response.json().catch(function () { return null; }).then(function (data) {
           if (response.ok) return data;
@@ -381,9 +381,7 @@
       showPreview("");
       return;
     }
-    var data = new FormData();
-    data.append("body", body.value);
-    data.append("csrf", desk.dataset.csrf);
+    var data = new URLSearchParams({ body: body.value, csrf: desk.dataset.csrf });
     fetch("/admin/preview", {
       method: "POST", body: data, credentials: "same-origin",
       headers: { "Accept": "application/json", "X-CSRF-Token": desk.dataset.csrf }

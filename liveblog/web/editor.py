@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -38,8 +38,8 @@ from ..auth import (
     verify_login,
 )
 from ..errors import Forbidden, Invalid, Unauthorized, wants_json
-from .common import Services, blocking, services
-from .inputs import MAX_BODY, StoryIn, StoryPatch, UpdateIn, UpdatePatch, validate
+from .common import Services, blocking, int_param, services
+from .inputs import MAX_BODY, StoryIn, StoryPatch, UpdateIn, UpdatePatch, read_body, validate
 from .reader import page
 
 READERS_POLL_SECONDS = 5
@@ -75,10 +75,19 @@ class FormState:
 # -- helpers ------------------------------------------------------------------
 
 
+MAX_FIELDS = 20
+
+
 async def read_form(request: Request) -> Form:
-    """The posted fields as strings; file parts (none on the desk yet) are left out."""
-    async with request.form() as form:
-        return {key: value for key, value in form.items() if isinstance(value, str)}
+    """The posted fields, read within the core's request size cap (413 beyond it).
+
+    Desk forms are sent URL-encoded, by the browser without script and by desk.js alike.
+    """
+    raw = await read_body(request)
+    try:
+        return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS))
+    except (UnicodeDecodeError, ValueError):
+        raise Invalid({"form": "This form could not be read; reload the page and send it again."}) from None
 
 
 def local_path(target: str | None, default: str = "/admin") -> str:
@@ -241,10 +250,8 @@ async def _desk_page(
     request: Request, session: DeskSession, state: FormState | None = None, status_code: int = 200
 ) -> Response:
     svc = services(request)
-    raw = request.query_params.get("before")
-    if raw is not None and not raw.isdigit():
-        raise Invalid({"before": "must be an update number"})
-    story_page = await blocking(svc.store.story_page, request.path_params["slug"], int(raw) if raw else None)
+    before = int_param(request, "before", None)
+    story_page = await blocking(svc.store.story_page, request.path_params["slug"], before)
     return page(
         "desk.html",
         status_code,
