@@ -22,7 +22,7 @@ from .resources import resource_dir
 from .settings import Settings
 from .store import Store
 from .stream import SERVER_SEND, EventStream
-from .web import api, feeds, openapi, reader, uploads
+from .web import api, editor, feeds, openapi, reader, uploads
 from .web.common import Services
 from .web.framing import FramingPolicy
 
@@ -81,6 +81,7 @@ def create_app(settings: Settings | None = None, background=()) -> Starlette:
         *feeds.routes,
         *uploads.routes,
         *metrics.routes,
+        *editor.routes,
         Mount("/static", StaticFiles(directory=resource_dir("static")), name="static"),
     ]
     app = Liveblog(

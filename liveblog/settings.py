@@ -26,6 +26,8 @@ class Settings:
     public_url: str = ""
     media_dir: Path = Path("media")
     metrics_token: str = ""  # when set, /metrics answers anyone with it; else only localhost
+    # How long failed logins are remembered (and a throttled name or address refused).
+    login_window_seconds: float = 900.0
 
     @property
     def secure_cookies(self) -> bool:
@@ -61,6 +63,13 @@ class Settings:
         secret_key = get("SECRET_KEY", "")
         if not secret_key:
             secret_key = _local_secret(values)
+        window = get("LOGIN_WINDOW_SECONDS", str(cls.login_window_seconds))
+        try:
+            login_window_seconds = float(window)
+        except ValueError:
+            raise SettingsError(f"LIVEBLOG_LOGIN_WINDOW_SECONDS: {window!r} is not a number of seconds") from None
+        if login_window_seconds <= 0:
+            raise SettingsError(f"LIVEBLOG_LOGIN_WINDOW_SECONDS: {window!r} must be more than 0")
         return cls(
             database_url=database_url,
             broadcast_url=broadcast_url,
@@ -68,6 +77,7 @@ class Settings:
             public_url=public_url,
             media_dir=Path(get("MEDIA_DIR", str(cls.media_dir))),
             metrics_token=get("METRICS_TOKEN", ""),
+            login_window_seconds=login_window_seconds,
         )
 
 

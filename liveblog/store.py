@@ -14,17 +14,17 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any, Generic, NamedTuple, TypeVar
 
-from sqlalchemy import and_, func, or_, tuple_
+from sqlalchemy import and_, delete, func, or_, tuple_
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from . import render
 from .errors import Invalid, StoryNotFound, UpdateNotFound
-from .models import Editor, Event, Story, Token, Update, utcnow
+from .models import Editor, EditorSession, Event, Story, Token, Update, utcnow
 
 T = TypeVar("T")
 
@@ -332,6 +332,39 @@ class Store:
     def get_editor(self, name: str) -> Editor | None:
         with self._reading() as s:
             return s.exec(select(Editor).where(Editor.name == name)).first()
+
+    # -- desk sessions -------------------------------------------------------
+
+    def create_session(self, editor_id: int, max_age: timedelta, replaces: str | None = None) -> EditorSession:
+        """A new session with its own CSRF token; the one it `replaces` (and any expired) go."""
+        session = EditorSession(id=secrets.token_urlsafe(32), editor_id=editor_id, csrf=secrets.token_urlsafe(32))
+        with self._writing() as s:
+            s.exec(delete(EditorSession).where(EditorSession.created_at < utcnow() - max_age))
+            if replaces:
+                s.exec(delete(EditorSession).where(EditorSession.id == replaces))
+            s.add(session)
+        return session
+
+    def session_editor(self, session_id: str, max_age: timedelta) -> tuple[EditorSession, Editor] | None:
+        """The session and its editor, unless it was ended or is older than `max_age`."""
+        with self._reading() as s:
+            row = s.exec(
+                select(EditorSession, Editor)
+                .join(Editor, Editor.id == EditorSession.editor_id)
+                .where(EditorSession.id == session_id)
+            ).first()
+        if row is None:
+            return None
+        created = row[0].created_at
+        if created.tzinfo is None:  # SQLite hands back naive datetimes, which are UTC here
+            created = created.replace(tzinfo=timezone.utc)
+        if created < datetime.now(timezone.utc) - max_age:
+            return None
+        return row[0], row[1]
+
+    def end_session(self, session_id: str) -> None:
+        with self._writing() as s:
+            s.exec(delete(EditorSession).where(EditorSession.id == session_id))
 
     def create_token(self, name: str, role: str = "editor") -> str:
         token = secrets.token_urlsafe(32)

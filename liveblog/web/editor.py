@@ -1,0 +1,402 @@
+"""The editors' desk: log in and out, the stories, and each story's desk with its forms.
+
+Every form posts to a plain URL and works without JavaScript: success is a 303 back to
+the page, an error re-renders it (422) with the message beside the field and what was
+typed still in it. `static/desk.js` sends the same forms with `Accept: application/json`
+and gets JSON back instead (errors as `{"errors": {field: message}}`), so one handler
+serves both. Every change needs the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any
+from urllib.parse import parse_qsl, quote
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from .. import render
+from ..auth import (
+    LOGIN_COOKIE,
+    LOGIN_FORM_MAX_AGE,
+    SESSION_COOKIE,
+    DeskSession,
+    LoginThrottle,
+    TooManyAttempts,
+    check_csrf,
+    check_login_form,
+    desk_session,
+    login_form,
+    session_id,
+    set_cookie,
+    start_session,
+    verify_login,
+)
+from ..errors import Forbidden, Invalid, Unauthorized, wants_json
+from .common import Services, blocking, int_param, services
+from .inputs import MAX_BODY, StoryIn, StoryPatch, UpdateIn, UpdatePatch, read_body, validate
+from .reader import page
+
+READERS_POLL_SECONDS = 5
+
+Form = dict[str, str]
+
+
+@dataclass
+class FormState:
+    """The one form on a page that came back with errors: what was typed, what is wrong."""
+
+    form: str = ""
+    values: Form = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    preview: str | None = None
+
+    def value(self, form: str, name: str, default: Any = "") -> Any:
+        return self.values.get(name, "") if form == self.form else default
+
+    def checked(self, form: str, name: str, default: bool = False) -> bool:
+        return name in self.values if form == self.form else default
+
+    def error(self, form: str, name: str) -> str:
+        return self.errors.get(name, "") if form == self.form else ""
+
+    def other_errors(self, form: str, fields: tuple[str, ...]) -> list[str]:
+        """Errors about no field of this form (a closed story, say), shown at its top."""
+        if form != self.form:
+            return []
+        return [message for key, message in self.errors.items() if key not in fields]
+
+
+# -- helpers ------------------------------------------------------------------
+
+
+MAX_FIELDS = 20
+
+
+async def read_form(request: Request) -> Form:
+    """The posted fields, read within the core's request size cap (413 beyond it).
+
+    Desk forms are sent URL-encoded, by the browser without script and by desk.js alike.
+    """
+    raw = await read_body(request)
+    try:
+        return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS))
+    except (UnicodeDecodeError, ValueError):
+        raise Invalid({"form": "This form could not be read; reload the page and send it again."}) from None
+
+
+def local_path(target: str | None, default: str = "/admin") -> str:
+    """Only a path on this site may be a redirect target after login."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return default
+
+
+def no_store(response: Response) -> Response:
+    # Desk pages carry a CSRF token and change from second to second: never cache them.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def done(request: Request, where: str, data: dict[str, Any], status_code: int = 200) -> Response:
+    """Success: JSON for the desk's script, else 303 back to the page (POST, then redirect)."""
+    if wants_json(request):
+        return JSONResponse(data, status_code=status_code)
+    return RedirectResponse(where, status_code=303)
+
+
+def desk_url(slug: str) -> str:
+    return f"/admin/stories/{slug}"
+
+
+def _throttle(request: Request, svc: Services) -> LoginThrottle:
+    state = request.app.state
+    if not hasattr(state, "login_throttle"):
+        state.login_throttle = LoginThrottle(svc.settings.login_window_seconds)
+    return state.login_throttle
+
+
+Handler = Callable[[Request, DeskSession, Form], Awaitable[Response]]
+
+
+def editors_only(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """Needs a live session; a POST also needs its CSRF token (403 otherwise, nothing changed)."""
+
+    @wraps(handler)
+    async def endpoint(request: Request) -> Response:
+        svc = services(request)
+        session = await desk_session(request, svc.settings, svc.store)
+        if session is None:
+            if request.method == "GET" and not wants_json(request):
+                return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+            raise Unauthorized(
+                "You are not logged in, or your session has ended. "
+                "Log in again in another tab, then send this again."
+            )
+        form: Form = {}
+        if request.method == "POST":
+            form = await read_form(request)
+            check_csrf(session.csrf, request, form)
+        return no_store(await handler(request, session, form))
+
+    return endpoint
+
+
+# -- logging in and out -------------------------------------------------------
+
+
+def _login_page(request: Request, svc: Services, status_code: int = 200, **context) -> Response:
+    nonce, token = login_form(request, svc.settings)
+    context.setdefault("next", local_path(request.query_params.get("next")))
+    context.setdefault("values", {})
+    context.setdefault("errors", {})
+    response = page("login.html", status_code, login_token=token, **context)
+    set_cookie(response, svc.settings, LOGIN_COOKIE, nonce, LOGIN_FORM_MAX_AGE)
+    return no_store(response)
+
+
+async def login_form_page(request: Request) -> Response:
+    svc = services(request)
+    if await desk_session(request, svc.settings, svc.store):
+        return RedirectResponse(local_path(request.query_params.get("next")), status_code=303)
+    return _login_page(request, svc)
+
+
+async def login(request: Request) -> Response:
+    svc = services(request)
+    form = await read_form(request)
+    name, password = form.get("name", "").strip(), form.get("password", "")
+    kept = {"values": {"name": name}, "next": local_path(form.get("next"))}
+    try:
+        check_login_form(request, form.get("csrf", ""), svc.settings)
+    except Forbidden as exc:
+        return _login_page(request, svc, 403, message=exc.message, **kept)
+    errors = {}
+    if not name:
+        errors["name"] = "Enter your name."
+    if not password:
+        errors["password"] = "Enter your password."
+    if errors:
+        return _login_page(request, svc, 422, errors=errors, **kept)
+
+    throttle = _throttle(request, svc)
+    address = request.client.host if request.client else ""
+    try:
+        delay, attempt = throttle.attempt(name, address)
+    except TooManyAttempts as exc:
+        response = _login_page(request, svc, 429, message=exc.message, **kept)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    if delay:
+        await asyncio.sleep(delay)  # slows guessing; other requests carry on meanwhile
+    editor = await blocking(verify_login, svc.store, name, password)
+    if editor is None:
+        return _login_page(request, svc, 422, errors={"password": "That name and password do not match."}, **kept)
+    throttle.succeeded(name, address, attempt)
+    response = RedirectResponse(kept["next"], status_code=303)
+    await blocking(start_session, response, svc.settings, svc.store, editor, session_id(request, svc.settings))
+    return response
+
+
+async def logout(request: Request) -> Response:
+    svc = services(request)
+    response = RedirectResponse("/login", status_code=303)
+    session = await desk_session(request, svc.settings, svc.store)
+    if session is not None:
+        check_csrf(session.csrf, request, await read_form(request))
+        await blocking(svc.store.end_session, session.id)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=svc.settings.secure_cookies)
+    return response
+
+
+# -- the stories --------------------------------------------------------------
+
+
+async def _admin_page(request: Request, session: DeskSession, state: FormState, status_code: int = 200) -> Response:
+    stories = await blocking(services(request).store.list_stories)
+    return page("admin.html", status_code, session=session, stories=stories, state=state)
+
+
+@editors_only
+async def admin(request: Request, session: DeskSession, form: Form) -> Response:
+    return await _admin_page(request, session, FormState())
+
+
+@editors_only
+async def start_story(request: Request, session: DeskSession, form: Form) -> Response:
+    svc = services(request)
+    try:
+        data = validate(StoryIn, {"title": form.get("title", ""), "summary": form.get("summary", ""),
+                                  "slug": form.get("slug", "")})
+        written = await blocking(svc.store.create_story, data.title, data.summary, data.slug)
+    except Invalid as exc:
+        if wants_json(request):
+            raise
+        return await _admin_page(request, session, FormState("story-new", form, exc.errors), 422)
+    await svc.hub.announce(written.story_id, written.event_id)
+    story = written.value
+    return done(request, desk_url(story.slug), {**render.story_json(story), "desk": desk_url(story.slug)}, 201)
+
+
+# -- the desk -----------------------------------------------------------------
+
+
+async def _desk_page(
+    request: Request, session: DeskSession, state: FormState | None = None, status_code: int = 200
+) -> Response:
+    svc = services(request)
+    before = int_param(request, "before", None)
+    story_page = await blocking(svc.store.story_page, request.path_params["slug"], before)
+    return page(
+        "desk.html",
+        status_code,
+        session=session,
+        page=story_page,
+        story=story_page.story,
+        state=state or FormState(),
+        readers=svc.hub.story_readers(story_page.story.id),
+        poll_seconds=READERS_POLL_SECONDS,
+    )
+
+
+async def _refused(request: Request, session: DeskSession, form_name: str, form: Form, exc: Invalid) -> Response:
+    """A desk form with an error: JSON for the script, else the desk again with the form as typed."""
+    if wants_json(request):
+        raise exc
+    return await _desk_page(request, session, FormState(form_name, form, exc.errors), 422)
+
+
+@editors_only
+async def desk(request: Request, session: DeskSession, form: Form) -> Response:
+    return await _desk_page(request, session)
+
+
+@editors_only
+async def post_update(request: Request, session: DeskSession, form: Form) -> Response:
+    svc = services(request)
+    slug = request.path_params["slug"]
+    if "preview" in form:  # the no-script preview: the desk again, with the form as typed
+        preview = render.markdown_html(form.get("body", "")[:MAX_BODY])
+        return await _desk_page(request, session, FormState("post", form, preview=preview))
+    try:
+        data = validate(UpdateIn, {
+            "body": form.get("body", ""),
+            "headline": form.get("headline", ""),
+            "key_event": "key_event" in form,
+            "pinned": "pinned" in form,
+        })
+        written = await blocking(svc.store.add_update, slug, author=session.editor.name, **data.changes())
+    except Invalid as exc:
+        return await _refused(request, session, "post", form, exc)
+    await svc.hub.announce(written.story_id, written.event_id)
+    return done(request, desk_url(slug), render.update_event_data(written.value, slug), 201)
+
+
+@editors_only
+async def get_update(request: Request, session: DeskSession, form: Form) -> Response:
+    """One update as the write API shows it (with its Markdown), to fill an edit form."""
+    slug = request.path_params["slug"]
+    update = await blocking(services(request).store.get_update, slug, request.path_params["update_id"])
+    return JSONResponse(render.update_json(update, slug))
+
+
+async def _edit(request: Request, session: DeskSession, form: Form, form_name: str, changes: dict) -> Response:
+    svc = services(request)
+    slug, update_id = request.path_params["slug"], request.path_params["update_id"]
+    try:
+        data = validate(UpdatePatch, changes)
+        written = await blocking(svc.store.edit_update, slug, update_id, **data.changes())
+    except Invalid as exc:
+        return await _refused(request, session, form_name, form, exc)
+    await svc.hub.announce(written.story_id, written.event_id)
+    return done(request, f"{desk_url(slug)}#desk-update-{update_id}", render.update_event_data(written.value, slug))
+
+
+@editors_only
+async def edit_update(request: Request, session: DeskSession, form: Form) -> Response:
+    changes = {"body": form.get("body", ""), "headline": form.get("headline", ""), "key_event": "key_event" in form}
+    return await _edit(request, session, form, f"edit-{request.path_params['update_id']}", changes)
+
+
+@editors_only
+async def pin_update(request: Request, session: DeskSession, form: Form) -> Response:
+    return await _edit(request, session, form, "pin", {"pinned": form.get("pinned") == "1"})
+
+
+@editors_only
+async def delete_update(request: Request, session: DeskSession, form: Form) -> Response:
+    svc = services(request)
+    slug, update_id = request.path_params["slug"], request.path_params["update_id"]
+    try:
+        written = await blocking(svc.store.delete_update, slug, update_id)
+    except Invalid as exc:
+        return await _refused(request, session, "delete", form, exc)
+    await svc.hub.announce(written.story_id, written.event_id)
+    return done(request, desk_url(slug), {"id": update_id, "story": slug})
+
+
+async def _change_story(request: Request, session: DeskSession, form: Form, form_name: str, changes: dict) -> Response:
+    svc = services(request)
+    slug = request.path_params["slug"]
+    try:
+        data = validate(StoryPatch, changes)
+        written = await blocking(svc.store.update_story, slug, **data.changes())
+    except Invalid as exc:
+        return await _refused(request, session, form_name, form, exc)
+    await svc.hub.announce(written.story_id, written.event_id)
+    return done(request, desk_url(slug), render.story_event_data(written.value))
+
+
+@editors_only
+async def edit_story(request: Request, session: DeskSession, form: Form) -> Response:
+    changes = {"title": form.get("title", ""), "summary": form.get("summary", "")}
+    return await _change_story(request, session, form, "story", changes)
+
+
+@editors_only
+async def story_status(request: Request, session: DeskSession, form: Form) -> Response:
+    return await _change_story(request, session, form, "status", {"status": form.get("status", "")})
+
+
+@editors_only
+async def preview(request: Request, session: DeskSession, form: Form) -> Response:
+    """The post form's live preview, by the very pipeline that renders stored updates."""
+    body = form.get("body", "")
+    if len(body) > MAX_BODY:
+        raise Invalid({"body": f"The update is too long: at most {MAX_BODY:,} characters"})
+    return JSONResponse({"html": render.markdown_html(body)})
+
+
+@editors_only
+async def story_readers(request: Request, session: DeskSession, form: Form) -> Response:
+    """What the desk polls: how many have the story open here now, and where its log is."""
+    svc = services(request)
+    story = await blocking(svc.store.get_story, request.path_params["slug"])
+    last_event_id = await blocking(svc.store.last_event_id, story.id)
+    return JSONResponse(
+        {"readers": svc.hub.story_readers(story.id), "status": story.status, "last_event_id": last_event_id}
+    )
+
+
+routes = [
+    Route("/login", login_form_page, methods=["GET"]),
+    Route("/login", login, methods=["POST"]),
+    Route("/logout", logout, methods=["POST"]),
+    Route("/admin", admin, methods=["GET"]),
+    Route("/admin/stories", start_story, methods=["POST"]),
+    Route("/admin/preview", preview, methods=["POST"]),
+    Route("/admin/stories/{slug}", desk, methods=["GET"]),
+    Route("/admin/stories/{slug}", edit_story, methods=["POST"]),
+    Route("/admin/stories/{slug}/status", story_status, methods=["POST"]),
+    Route("/admin/stories/{slug}/readers", story_readers, methods=["GET"]),
+    Route("/admin/stories/{slug}/updates", post_update, methods=["POST"]),
+    Route("/admin/stories/{slug}/updates/{update_id:int}", get_update, methods=["GET"]),
+    Route("/admin/stories/{slug}/updates/{update_id:int}", edit_update, methods=["POST"]),
+    Route("/admin/stories/{slug}/updates/{update_id:int}/pin", pin_update, methods=["POST"]),
+    Route("/admin/stories/{slug}/updates/{update_id:int}/delete", delete_update, methods=["POST"]),
+]
