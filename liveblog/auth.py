@@ -9,7 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from starlette.requests import Request
 
-from .errors import Unauthorized
+from .errors import Forbidden, Unauthorized
 from .store import Store
 
 _hasher = PasswordHasher()
@@ -32,6 +32,17 @@ class Author:
 
     name: str
     role: str
+
+    @property
+    def is_editor(self) -> bool:
+        return self.role == "editor"
+
+
+def require_editor(author: Author, doing: str) -> Author:
+    """Contributors write drafts; everything readers would see at once is an editor's call (403)."""
+    if not author.is_editor:
+        raise Forbidden(f"Only an editor can {doing}; a contributor's posts go to the desk as drafts.")
+    return author
 
 
 async def token_author(request: Request, store: Store) -> Author:

@@ -25,6 +25,10 @@ class Settings:
     secret_key: str = ""
     public_url: str = ""
     media_dir: Path = Path("media")
+    # A JSON list of oEmbed providers used instead of the shipped one (see embeds.py).
+    oembed_providers: Path | None = None
+    # Who push services may contact about our pushes (VAPID `sub`): a mailto: or https: URL.
+    push_contact: str = ""
 
     @property
     def secure_cookies(self) -> bool:
@@ -55,12 +59,25 @@ class Settings:
         secret_key = get("SECRET_KEY", "")
         if not secret_key:
             secret_key = _local_secret(values)
+        oembed_providers = get("OEMBED_PROVIDERS", "")
+        if oembed_providers:
+            from .embeds import load  # checked now, so a bad file is one clear line at start-up
+
+            try:
+                load(Path(oembed_providers))
+            except ValueError as exc:
+                raise SettingsError(f"LIVEBLOG_OEMBED_PROVIDERS: {exc}") from None
+        push_contact = get("PUSH_CONTACT", "")
+        if push_contact and urlsplit(push_contact).scheme not in ("mailto", "https"):
+            raise SettingsError(f"LIVEBLOG_PUSH_CONTACT: {push_contact!r} must be a mailto: or https:// URL")
         return cls(
             database_url=database_url,
             broadcast_url=broadcast_url,
             secret_key=secret_key,
             public_url=public_url,
             media_dir=Path(get("MEDIA_DIR", str(cls.media_dir))),
+            oembed_providers=Path(oembed_providers) if oembed_providers else None,
+            push_contact=push_contact,
         )
 
 

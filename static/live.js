@@ -16,7 +16,9 @@
   localTimes(document);
 
   var story = document.getElementById("story");
-  if (!story || !window.EventSource) return;
+  // Search results are a fixed list; the key-events view stays live, with key events only.
+  if (!story || !window.EventSource || story.dataset.filter === "search") return;
+  var keyOnly = story.dataset.filter === "key";
   var list = document.getElementById("updates");
   var keyList = document.getElementById("key-events");
   var lastId = story.dataset.lastEventId;
@@ -70,6 +72,7 @@
 
   function onUpdate(e) {
     var data = JSON.parse(e.data);
+    if (keyOnly && !data.key_event) return onDelete(e);
     var el = fromHTML(data.html);
     var old = document.getElementById("update-" + data.id);
     if (old) old.replaceWith(el);

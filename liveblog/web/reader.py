@@ -20,18 +20,31 @@ async def index(request: Request) -> Response:
     return page("index.html", stories=stories)
 
 
+MAX_SEARCH = 200
+
+
 async def story(request: Request) -> Response:
-    raw = request.query_params.get("before")
+    """The story page; `?key=1` shows key events only, `?q=words` the updates holding them."""
+    params = request.query_params
+    raw = params.get("before")
     if raw is not None and not raw.isdigit():
         raise Invalid({"before": "must be an update number"})
     before = int(raw) if raw else None
-    story_page = await blocking(services(request).store.story_page, request.path_params["slug"], before)
+    key_only = params.get("key") == "1"
+    search = " ".join(params.get("q", "").split()) or None
+    if search and len(search) > MAX_SEARCH:
+        raise Invalid({"q": f"search for at most {MAX_SEARCH} characters"})
+    story_page = await blocking(
+        services(request).store.story_page, request.path_params["slug"], before, key_only, search
+    )
     base = base_url(request)
     return page(
         "story.html",
         page=story_page,
         story=story_page.story,
         base_url=base,
+        key_only=key_only,
+        search=search,
         jsonld=render.json_for_script(render.live_blog_posting(story_page, base)),
     )
 
