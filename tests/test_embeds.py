@@ -150,3 +150,15 @@ def test_cards_load_nothing_external_before_the_click_and_remember_consent(provi
         assert "/player/42" in StandIn.seen
     finally:
         context.close()
+
+
+def test_a_bad_providers_file_is_one_clear_settings_error(tmp_path):
+    from liveblog.settings import Settings, SettingsError
+
+    bad = tmp_path / "providers.json"
+    bad.write_text('[{"name": "Broken", "urls": ["(unclosed"], "oembed": "https://x"}]')
+    for value in (str(bad), str(tmp_path / "missing.json")):
+        with pytest.raises(SettingsError, match="LIVEBLOG_OEMBED_PROVIDERS"):
+            Settings.load(env={"LIVEBLOG_OEMBED_PROVIDERS": value, "LIVEBLOG_SECRET_KEY": "k"}, env_file="")
+    with pytest.raises(SettingsError, match="LIVEBLOG_PUSH_CONTACT"):
+        Settings.load(env={"LIVEBLOG_PUSH_CONTACT": "someone", "LIVEBLOG_SECRET_KEY": "k"}, env_file="")
