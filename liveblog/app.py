@@ -13,7 +13,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from . import metrics
+from . import embeds, metrics, push, scheduler
 from .broadcast import backend_for
 from .db import make_engine
 from .errors import EXCEPTION_HANDLERS, handle_http_exception
@@ -22,7 +22,7 @@ from .resources import resource_dir
 from .settings import Settings
 from .store import Store
 from .stream import SERVER_SEND, EventStream
-from .web import api, editor, feeds, openapi, reader, uploads
+from .web import api, editor, feeds, follow, openapi, reader, uploads, workflow
 from .web.common import Services
 from .web.framing import FramingPolicy
 
@@ -57,8 +57,10 @@ def _end_streams_on_exit(hub: Hub) -> None:
 
 
 def create_app(settings: Settings | None = None, background=()) -> Starlette:
-    """The application; `background` holds coroutine functions run beside it, given the Services."""
+    """The application; `background` holds coroutine functions run beside it, given the Services
+    (every process also runs the scheduler and the push sender)."""
     settings = settings or Settings.load()
+    embeds.use(settings.oembed_providers)
     store = Store(make_engine(settings.database_url))
     hub = Hub(store, backend_for(settings.broadcast_url))
     services = Services(settings, store, hub)
@@ -67,7 +69,7 @@ def create_app(settings: Settings | None = None, background=()) -> Starlette:
     async def lifespan(app):
         await hub.start()
         _end_streams_on_exit(hub)
-        tasks = [asyncio.ensure_future(run(services)) for run in background]
+        tasks = [asyncio.ensure_future(run(services)) for run in (scheduler.run, push.run, *background)]
         yield
         for task in tasks:
             task.cancel()
@@ -82,6 +84,8 @@ def create_app(settings: Settings | None = None, background=()) -> Starlette:
         *uploads.routes,
         *metrics.routes,
         *editor.routes,
+        *workflow.routes,
+        *follow.routes,
         Mount("/static", StaticFiles(directory=resource_dir("static")), name="static"),
     ]
     app = Liveblog(

@@ -44,6 +44,17 @@ class Author:
     name: str
     role: str
 
+    @property
+    def is_editor(self) -> bool:
+        return self.role == "editor"
+
+
+def require_editor(author: Author, doing: str) -> Author:
+    """Contributors write drafts; everything readers would see at once is an editor's call (403)."""
+    if not author.is_editor:
+        raise Forbidden(f"Only an editor can {doing}; a contributor's posts go to the desk as drafts.")
+    return author
+
 
 async def token_author(request: Request, store: Store) -> Author:
     """The owner of the request's Bearer token; 401 without a valid one."""

@@ -53,9 +53,14 @@ class Unavailable(LiveblogError):
 
 
 def wants_json(request: Request) -> bool:
+    """JSON for the API, and for any client that asks for it or sent JSON itself."""
     path = request.url.path
-    return path.startswith("/api/") or path in ("/oembed", "/healthz") or "application/json" in request.headers.get(
-        "accept", ""
+    headers = request.headers
+    return (
+        path.startswith("/api/")
+        or path in ("/oembed", "/healthz")
+        or "application/json" in headers.get("accept", "")
+        or headers.get("content-type", "").startswith("application/json")
     )
 
 

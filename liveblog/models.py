@@ -1,10 +1,11 @@
-"""The tables: Story, Update, Event (the append-only log), Editor, Token, EditorSession."""
+"""The tables: Story, Update, Event (the append-only log), Editor, Token, EditorSession, and
+the workflow and follow tables: DeskEvent, PushSubscription, PushJob, ServerKey."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import Column, DateTime, Index, Text
+from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -84,4 +85,57 @@ class EditorSession(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=64)
     editor_id: int = Field(foreign_key="editor.id")
     csrf: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class DeskEvent(SQLModel, table=True):
+    """One change to a story's queue of drafts and scheduled updates, for the desk only.
+
+    Kept apart from `Event` on purpose: the reader stream and its replay read every row of
+    `event`, so drafts never reaching that table is what keeps them from readers.
+    `kind` is the status the update moved to: draft, scheduled, published or rejected.
+    """
+
+    __table_args__ = (Index("ix_deskevent_story_id_id", "story_id", "id"), {"sqlite_autoincrement": True})
+
+    id: int | None = Field(default=None, primary_key=True)
+    story_id: int = Field(foreign_key="story.id")
+    kind: str = Field(max_length=10)
+    data: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class PushSubscription(SQLModel, table=True):
+    """A reader's browser asking to be told of a story's key events and its close (Web Push)."""
+
+    __table_args__ = (UniqueConstraint("story_id", "endpoint", name="uq_pushsubscription_story_endpoint"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    story_id: int = Field(foreign_key="story.id", index=True)
+    endpoint: str = Field(sa_column=Column(Text, nullable=False))
+    p256dh: str = Field(max_length=100)
+    auth: str = Field(max_length=40)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class PushJob(SQLModel, table=True):
+    """A push owed to a story's subscribers, written in the same transaction as its event.
+
+    Whichever process claims it (a conditional UPDATE) sends it, then deletes it: a push
+    is neither lost to a crash after the commit nor sent by two processes.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    story_id: int = Field(foreign_key="story.id")
+    event_id: int
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    claimed_at: datetime | None = _time(nullable=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class ServerKey(SQLModel, table=True):
+    """Keys the server makes once and keeps for good (the VAPID key pair), shared by every process."""
+
+    name: str = Field(primary_key=True, max_length=40)
+    value: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))

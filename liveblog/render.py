@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markdown_it import MarkdownIt
 from sse_starlette.event import ServerSentEvent
 
+from . import embeds
 from .models import Story, Update
 from .resources import resource_dir
 
@@ -28,9 +29,14 @@ def markdown_html(body: str) -> str:
 
     Raw HTML is allowed through Markdown so that editors can paste simple markup,
     but nh3 strips scripts, `on*` attributes and any URL scheme but http(s)/mailto.
+    Then a paragraph that is only a link to a known oEmbed provider becomes its card.
     """
+    return embeds.add_cards(_clean(_markdown.render(body)))
+
+
+def _clean(html: str) -> str:
     return nh3.clean(
-        _markdown.render(body),
+        html,
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
@@ -96,6 +102,11 @@ def update_json(update: Update, slug: str) -> dict[str, Any]:
         "key_event": update.key_event,
         "pinned": update.pinned,
     }
+
+
+def queued_json(update: Update, slug: str) -> dict[str, Any]:
+    """A draft or scheduled update, for the desk: the update's shape, its status and time to go out."""
+    return {**update_json(update, slug), "status": update.status, "publish_at": iso(update.publish_at)}
 
 
 def update_event_data(update: Update, slug: str) -> dict[str, Any]:

@@ -28,6 +28,10 @@ class Settings:
     metrics_token: str = ""  # when set, /metrics answers anyone with it; else only localhost
     # How long failed logins are remembered (and a throttled name or address refused).
     login_window_seconds: float = 900.0
+    # A JSON list of oEmbed providers used instead of the shipped one (see embeds.py).
+    oembed_providers: Path | None = None
+    # Who push services may contact about our pushes (VAPID `sub`): a mailto: or https: URL.
+    push_contact: str = ""
 
     @property
     def secure_cookies(self) -> bool:
@@ -70,6 +74,17 @@ class Settings:
             raise SettingsError(f"LIVEBLOG_LOGIN_WINDOW_SECONDS: {window!r} is not a number of seconds") from None
         if login_window_seconds <= 0:
             raise SettingsError(f"LIVEBLOG_LOGIN_WINDOW_SECONDS: {window!r} must be more than 0")
+        oembed_providers = get("OEMBED_PROVIDERS", "")
+        if oembed_providers:
+            from .embeds import load  # checked now, so a bad file is one clear line at start-up
+
+            try:
+                load(Path(oembed_providers))
+            except ValueError as exc:
+                raise SettingsError(f"LIVEBLOG_OEMBED_PROVIDERS: {exc}") from None
+        push_contact = get("PUSH_CONTACT", "")
+        if push_contact and urlsplit(push_contact).scheme not in ("mailto", "https"):
+            raise SettingsError(f"LIVEBLOG_PUSH_CONTACT: {push_contact!r} must be a mailto: or https:// URL")
         return cls(
             database_url=database_url,
             broadcast_url=broadcast_url,
@@ -78,6 +93,8 @@ class Settings:
             media_dir=Path(get("MEDIA_DIR", str(cls.media_dir))),
             metrics_token=get("METRICS_TOKEN", ""),
             login_window_seconds=login_window_seconds,
+            oembed_providers=Path(oembed_providers) if oembed_providers else None,
+            push_contact=push_contact,
         )
 
 

@@ -15,20 +15,27 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, Callable, Generic, NamedTuple, TypeVar
 
-from sqlalchemy import and_, delete, func, or_, tuple_
+from sqlalchemy import and_, column, delete, func, or_, text, tuple_
+from sqlalchemy import update as sql_update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from . import render
-from .errors import Invalid, StoryNotFound, UpdateNotFound
-from .models import Editor, EditorSession, Event, Story, Token, Update, utcnow
+from . import push, render
+from .errors import Forbidden, Invalid, StoryNotFound, UpdateNotFound
+from .models import (DeskEvent, Editor, EditorSession, Event, PushJob, PushSubscription, ServerKey, Story, Token,
+                     Update, utcnow)
 
 T = TypeVar("T")
 
 PAGE_SIZE = 50
+
+QUEUED = ("draft", "scheduled")  # an update's states before readers see it
+
+# PostgreSQL's search expression; the GIN index of migration 0002 is built on exactly this.
+SEARCH_VECTOR = "to_tsvector('english', coalesce(headline, '') || ' ' || body)"
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,7 @@ def token_digest(token: str) -> str:
 class Store:
     def __init__(self, engine: Engine):
         self.engine = engine
+        self.sqlite = engine.dialect.name == "sqlite"
         # On SQLite this engine opens its transactions with BEGIN IMMEDIATE (see db.py).
         self._write_engine = engine.execution_options(liveblog_write=True)
 
@@ -90,7 +98,39 @@ class Store:
         event = Event(story_id=story_id, kind=kind, data=render.compact_json(data))
         session.add(event)
         session.flush()
+        self._owe_push(session, story_id, event.id, kind, data)
         return event.id
+
+    def _owe_push(self, session: Session, story_id: int, event_id: int, kind: str, data: dict[str, Any]) -> None:
+        """A push job, in the event's own transaction, when the event is one followers are told of."""
+        message = push.message(kind, data, session.get(Story, story_id))
+        if message is None:
+            return
+        followed = session.exec(select(PushSubscription.id).where(PushSubscription.story_id == story_id).limit(1))
+        if followed.first() is not None:
+            session.add(PushJob(story_id=story_id, event_id=event_id, payload=render.compact_json(message)))
+
+    def _append_desk(self, session: Session, story: Story, update: Update) -> int:
+        """A change to the queue of drafts and scheduled updates: the desk's log, never the readers'."""
+        data = {**render.queued_json(update, story.slug), "html": render.update_html(update, story.slug)}
+        event = DeskEvent(story_id=story.id, kind=update.status, data=render.compact_json(data))
+        session.add(event)
+        session.flush()
+        return event.id
+
+    def desk_events_after(self, story_id: int, after: int, limit: int = 1000) -> list[LoggedEvent]:
+        with self._reading() as s:
+            rows = s.exec(
+                select(DeskEvent.id, DeskEvent.story_id, DeskEvent.kind, DeskEvent.data)
+                .where(DeskEvent.story_id == story_id, DeskEvent.id > after)
+                .order_by(DeskEvent.id)
+                .limit(limit)
+            ).all()
+        return [LoggedEvent(*row) for row in rows]
+
+    def last_desk_event_id(self, story_id: int) -> int:
+        with self._reading() as s:
+            return s.exec(select(func.max(DeskEvent.id)).where(DeskEvent.story_id == story_id)).one() or 0
 
     def _locked_story(self, session: Session, slug: str, live: bool = False) -> Story:
         """The story row, locked until commit: its events commit in id order (PostgreSQL).
@@ -202,7 +242,14 @@ class Store:
         headline: str = "",
         key_event: bool = False,
         pinned: bool = False,
+        status: str = "published",
+        publish_at: datetime | None = None,
     ) -> Written[Update]:
+        """A new update: published at once, or queued as a draft or for `publish_at`.
+
+        A queued update appends to the desk's log only; its `pinned` is kept as a wish,
+        carried out when it is published.
+        """
         with self._writing() as s:
             story = self._locked_story(s, slug, live=True)
             update = Update(
@@ -212,10 +259,16 @@ class Store:
                 headline=headline,
                 author=author,
                 key_event=key_event,
-                pinned=False,
+                pinned=pinned and status in QUEUED,
+                status=status,
+                publish_at=publish_at,
             )
             s.add(update)
             s.flush()
+            self._index(s, update)
+            if status in QUEUED:
+                self._append_desk(s, story, update)
+                return Written(update, story.id, None)
             if pinned:
                 self._pin(s, story, update)
             event_id = self._append(s, story.id, "update", render.update_event_data(update, slug))
@@ -224,7 +277,10 @@ class Store:
     def _pin(self, s: Session, story: Story, update: Update) -> int | None:
         """Pin `update`, unpinning the story's other pinned one (with an edit event for it)."""
         event_id = None
-        for other in s.exec(select(Update).where(Update.story_id == story.id, Update.pinned, Update.id != update.id)):
+        others = select(Update).where(
+            Update.story_id == story.id, Update.status == "published", Update.pinned, Update.id != update.id
+        )
+        for other in s.exec(others):
             other.pinned = False
             s.add(other)
             s.flush()
@@ -241,18 +297,40 @@ class Store:
             raise UpdateNotFound(update_id)
         return update
 
-    def edit_update(self, slug: str, update_id: int, **changes: Any) -> Written[Update]:
+    def edit_update(self, slug: str, update_id: int, only_author: str | None = None, **changes: Any) -> Written[Update]:
+        """Change a published update (readers see an `edit`) or a queued one (the desk sees it).
+
+        With `only_author`, the caller is a contributor: only their own drafts may change.
+        `publish_at` moves a scheduled update to another time.
+        """
         with self._writing() as s:
             story = self._locked_story(s, slug, live=True)
-            update = self._published_update(s, story, update_id)
+            update = s.get(Update, update_id)
+            if update is None or update.story_id != story.id or update.status not in ("published", *QUEUED):
+                raise UpdateNotFound(update_id)
+            if only_author is not None and (update.status != "draft" or update.author != only_author):
+                raise Forbidden("A contributor may change only their own drafts; an editor can change this one.")
+            if changes.get("publish_at") is not None and update.status != "scheduled":
+                raise Invalid({"publish_at": "Only a scheduled update can be moved to another time."})
             changes = {k: v for k, v in changes.items() if v is not None and getattr(update, k) != v}
             if not changes:
                 return Written(update, story.id, None)
-            pin = changes.pop("pinned", None)
             if "body" in changes:
                 update.body_html = render.markdown_html(changes["body"])
+            if update.status in QUEUED:
+                for key, value in changes.items():
+                    setattr(update, key, value)
+                s.add(update)
+                s.flush()
+                if "body" in changes or "headline" in changes:
+                    self._index(s, update)
+                self._append_desk(s, story, update)
+                return Written(update, story.id, None)
+            pin = changes.pop("pinned", None)
             for key, value in changes.items():
                 setattr(update, key, value)
+            if "body" in changes or "headline" in changes:
+                self._index(s, update)
             update.edited_at = utcnow()
             if pin is True:
                 self._pin(s, story, update)
@@ -298,14 +376,25 @@ class Store:
         with self._reading() as s:
             return self._published_update(s, story, update_id)
 
-    def story_page(self, slug: str, before: int | None = None) -> StoryPage:
+    def story_page(
+        self, slug: str, before: int | None = None, key_only: bool = False, search: str | None = None
+    ) -> StoryPage:
+        """The page's updates: all of them, or only key events, or only those matching `search`.
+
+        A filtered page lists the pinned update in its place in time, if it matches.
+        """
         story = self.get_story(slug)
         # The event id first: whatever is read after it is at least as new, and the
         # page's client replays from it (applying an event twice changes nothing).
         last_event_id = self.last_event_id(story.id)
+        filtered = key_only or search is not None
         with self._reading() as s:
-            pinned = None if before else s.exec(self._published(story.id).where(Update.pinned)).first()
+            pinned = None if before or filtered else s.exec(self._published(story.id).where(Update.pinned)).first()
             query = self._published(story.id)
+            if key_only:
+                query = query.where(Update.key_event)
+            if search is not None:
+                query = query.where(self._matching(search))
             if pinned is not None:
                 query = query.where(Update.id != pinned.id)
             rows = list(s.exec(self._before(s, query, before).limit(PAGE_SIZE + 1)))
@@ -315,6 +404,179 @@ class Store:
         more = len(rows) > PAGE_SIZE
         rows = rows[:PAGE_SIZE]
         return StoryPage(story, pinned, rows, key_events, last_event_id, rows[-1].id if more and rows else None)
+
+    def key_events(self, slug: str, limit: int = 50) -> tuple[Story, list[Update]]:
+        story = self.get_story(slug)
+        with self._reading() as s:
+            query = self._published(story.id).where(Update.key_event)
+            return story, list(s.exec(self._before(s, query, None).limit(limit)))
+
+    # -- search ----------------------------------------------------------------
+
+    def _index(self, s: Session, update: Update) -> None:
+        """Keep SQLite's FTS5 table in step, in the write's own transaction (PostgreSQL
+        indexes the columns themselves). Every status is indexed; searches ask for published."""
+        if not self.sqlite:
+            return
+        s.execute(text("DELETE FROM update_fts WHERE rowid = :id"), {"id": update.id})
+        s.execute(
+            text("INSERT INTO update_fts (rowid, headline, body) VALUES (:id, :headline, :body)"),
+            {"id": update.id, "headline": update.headline, "body": render.plain_text(update.body_html)},
+        )
+
+    def _matching(self, search: str):
+        """A WHERE clause: updates holding every word of `search` (stemmed, in English)."""
+        words = re.findall(r"\w+", search)
+        if self.sqlite:
+            # Each word quoted: what a reader types is never read as FTS5 query syntax.
+            query = " ".join('"%s"' % word for word in words) or '""'
+            found = text("SELECT rowid FROM update_fts WHERE update_fts MATCH :query").bindparams(query=query)
+            return Update.id.in_(found.columns(column("rowid")))
+        return text(f"{SEARCH_VECTOR} @@ plainto_tsquery('english', :query)").bindparams(query=" ".join(words))
+
+    # -- the desk's queue: drafts and scheduled updates --------------------------
+
+    def queued_updates(self, slug: str, status: str) -> list[Update]:
+        """Drafts in the order they came in; scheduled updates in the order they will go out."""
+        story = self.get_story(slug)
+        order = (Update.publish_at, Update.id) if status == "scheduled" else (Update.created_at, Update.id)
+        with self._reading() as s:
+            return list(s.exec(select(Update).where(Update.story_id == story.id, Update.status == status).order_by(*order)))
+
+    def _move(self, s: Session, story: Story, update_id: int, to: str, when=(), **values: Any) -> Update:
+        """Move a queued update to the status `to`, if it is still in a state it may leave
+        (a conditional UPDATE, so of two processes or editors only one wins), and log it."""
+        sources = {"published": QUEUED, "rejected": QUEUED, "draft": ("scheduled",)}[to]
+        claim = (
+            sql_update(Update)
+            .where(Update.id == update_id, Update.story_id == story.id, Update.status.in_(sources), *when)
+            .values(status=to, **values)
+            .execution_options(synchronize_session=False)
+        )
+        if s.execute(claim).rowcount != 1:
+            raise UpdateNotFound(update_id)
+        update = s.get(Update, update_id)
+        s.refresh(update)
+        self._append_desk(s, story, update)
+        return update
+
+    def publish_update(self, slug: str, update_id: int, due_by: datetime | None = None) -> Written[Update]:
+        """Publish a draft or scheduled update now; readers get its `update` event.
+
+        With `due_by` (the scheduler), only a scheduled update due by then is published.
+        Its time becomes the moment readers see it, and a pin it asked for is carried out.
+        """
+        when = (Update.status == "scheduled", Update.publish_at <= due_by) if due_by else ()
+        with self._writing() as s:
+            story = self._locked_story(s, slug, live=True)
+            update = self._move(s, story, update_id, "published", when, created_at=utcnow(), edited_at=None)
+            if update.pinned:
+                update.pinned = False
+                self._pin(s, story, update)
+            event_id = self._append(s, story.id, "update", render.update_event_data(update, slug))
+        return Written(update, story.id, event_id)
+
+    def reject_update(self, slug: str, update_id: int) -> Written[Update]:
+        with self._writing() as s:
+            story = self._locked_story(s, slug)
+            update = self._move(s, story, update_id, "rejected")
+        return Written(update, story.id, None)
+
+    def unschedule_update(self, slug: str, update_id: int) -> Written[Update]:
+        """Cancel a scheduled update: it goes back among the drafts, nothing of it lost."""
+        with self._writing() as s:
+            story = self._locked_story(s, slug)
+            update = self._move(s, story, update_id, "draft", publish_at=None)
+        return Written(update, story.id, None)
+
+    def due_updates(self, now: datetime, limit: int = 100) -> list[tuple[str, int]]:
+        """(slug, update id) of scheduled updates due by `now`, in live stories: a closed
+        story's wait until it is reopened."""
+        with self._reading() as s:
+            rows = s.exec(
+                select(Story.slug, Update.id)
+                .join(Story, Story.id == Update.story_id)
+                .where(Update.status == "scheduled", Update.publish_at <= now, Story.status == "live")
+                .order_by(Update.publish_at, Update.id)
+                .limit(limit)
+            ).all()
+        return [tuple(row) for row in rows]
+
+    # -- push subscriptions and the pushes owed to them ------------------------
+
+    def subscribe(self, slug: str, endpoint: str, p256dh: str, auth: str) -> PushSubscription:
+        """Keep a browser's push subscription to a story; the same endpoint again replaces its keys."""
+        story = self.get_story(slug)
+        for _attempt in range(2):
+            try:
+                with self._writing() as s:
+                    sub = s.exec(
+                        select(PushSubscription).where(
+                            PushSubscription.story_id == story.id, PushSubscription.endpoint == endpoint
+                        )
+                    ).first() or PushSubscription(story_id=story.id, endpoint=endpoint, p256dh="", auth="")
+                    sub.p256dh, sub.auth = p256dh, auth
+                    s.add(sub)
+                return sub
+            except IntegrityError:  # the same browser subscribing twice at once
+                continue
+        raise Invalid({"endpoint": "This subscription is being saved already."})
+
+    def unsubscribe(self, slug: str, endpoint: str) -> bool:
+        story = self.get_story(slug)
+        with self._writing() as s:
+            gone = s.execute(
+                delete(PushSubscription).where(PushSubscription.story_id == story.id, PushSubscription.endpoint == endpoint)
+            )
+        return gone.rowcount > 0
+
+    def subscriptions(self, story_id: int) -> list[PushSubscription]:
+        with self._reading() as s:
+            return list(s.exec(select(PushSubscription).where(PushSubscription.story_id == story_id)))
+
+    def forget_subscription(self, subscription_id: int) -> None:
+        """The push service says this subscription has ended (404/410)."""
+        with self._writing() as s:
+            s.execute(delete(PushSubscription).where(PushSubscription.id == subscription_id))
+
+    def claim_push_jobs(self, now: datetime, stale_before: datetime, limit: int = 20) -> list[PushJob]:
+        """Push jobs this process now owns: unclaimed ones, or ones whose claimer went quiet
+        (it died mid-send) before `stale_before`. One conditional UPDATE per job decides."""
+        claimable = or_(PushJob.claimed_at.is_(None), PushJob.claimed_at < stale_before)
+        with self._reading() as s:
+            candidates = list(s.exec(select(PushJob).where(claimable).order_by(PushJob.id).limit(limit)))
+        claimed = []
+        for job in candidates:
+            with self._writing() as s:
+                won = s.execute(
+                    sql_update(PushJob)
+                    .where(PushJob.id == job.id, claimable)
+                    .values(claimed_at=now)
+                    .execution_options(synchronize_session=False)
+                )
+            if won.rowcount == 1:
+                claimed.append(job)
+        return claimed
+
+    def finish_push_job(self, job_id: int) -> None:
+        with self._writing() as s:
+            s.execute(delete(PushJob).where(PushJob.id == job_id))
+
+    # -- keys the server keeps ---------------------------------------------------
+
+    def server_key(self, name: str, make: Callable[[], str]) -> str:
+        """The key called `name`, made by `make` the first time; every process gets the same one."""
+        with self._reading() as s:
+            key = s.get(ServerKey, name)
+        if key is not None:
+            return key.value
+        try:
+            with self._writing() as s:
+                s.add(ServerKey(name=name, value=make()))
+        except IntegrityError:
+            pass  # another process made it first: use theirs
+        with self._reading() as s:
+            return s.get(ServerKey, name).value
 
     # -- editors and tokens --------------------------------------------------
 

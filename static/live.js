@@ -57,6 +57,7 @@
 
   var story = document.getElementById("story");
   if (!story) return;
+  var keyOnly = story.dataset.filter === "key";
   var list = document.getElementById("updates");
   var keyList = document.getElementById("key-events");
   var embedded = story.dataset.embed === "yes";
@@ -210,7 +211,8 @@
 
   // -- the live stream --------------------------------------------------------
 
-  if (!window.EventSource) return;
+  // Search results are a fixed list; the key-events view stays live, with key events only.
+  if (!window.EventSource || story.dataset.filter === "search") return;
   var lastId = story.dataset.lastEventId;
   var closed = story.dataset.status === "closed";
   var source = null;
@@ -275,6 +277,7 @@
 
   function onUpdate(e) {
     var data = JSON.parse(e.data);
+    if (keyOnly && !data.key_event) return onDelete(e);
     var el = fromHTML(data.html);
     var old = document.getElementById("update-" + data.id);
     localTimes(el);

@@ -192,9 +192,9 @@ class SSEReader:
     events, never on the clock.
     """
 
-    def __init__(self, url: str, last_event_id: str | None = None, query: bool = False):
+    def __init__(self, url: str, last_event_id: str | None = None, query: bool = False, headers: dict | None = None):
         self.url = url
-        self.headers = {"Accept": "text/event-stream"}
+        self.headers = {"Accept": "text/event-stream", **(headers or {})}
         if last_event_id is not None:
             if query:
                 self.url += ("&" if "?" in url else "?") + f"last_event_id={last_event_id}"
@@ -271,8 +271,8 @@ class SSEReader:
 def sse():
     readers: list[SSEReader] = []
 
-    def open_reader(url: str, last_event_id=None, query: bool = False) -> SSEReader:
-        reader = SSEReader(url, None if last_event_id is None else str(last_event_id), query)
+    def open_reader(url: str, last_event_id=None, query: bool = False, headers: dict | None = None) -> SSEReader:
+        reader = SSEReader(url, None if last_event_id is None else str(last_event_id), query, headers)
         readers.append(reader)
         return reader
 

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+from datetime import datetime, timedelta, timezone
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, StrictBool, StringConstraints, ValidationError, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    StrictBool,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 from typing_extensions import Annotated
 
 from ..errors import Invalid, LiveblogError
@@ -83,13 +94,36 @@ Body = Annotated[str, StringConstraints(strict=True, max_length=MAX_BODY)]
 Headline = Annotated[Text, StringConstraints(max_length=300)]
 
 
+MAX_SCHEDULE_AHEAD = timedelta(days=366)
+
+
+def _publish_at(value: datetime | None) -> datetime | None:
+    """A time to publish at: in the future, within a year, kept in UTC."""
+    if value is None:
+        return None
+    value = value.astimezone(timezone.utc)
+    now = datetime.now(timezone.utc)
+    if value <= now:
+        raise ValueError("That time has passed; give a time in the future, or post without one to publish now")
+    if value > now + MAX_SCHEDULE_AHEAD:
+        raise ValueError("Schedule at most a year ahead")
+    return value
+
+
 class UpdateIn(_Input):
     body: Body
     headline: Headline = ""
     key_event: StrictBool = False
     pinned: StrictBool = False
+    draft: StrictBool = False  # keep it for the desk instead of publishing
+    publish_at: AwareDatetime | None = None  # ISO 8601 with its zone: published by the server then
 
     check_body = field_validator("body")(classmethod(lambda cls, v: _body_given(v)))
+    check_publish_at = field_validator("publish_at")(classmethod(lambda cls, v: _publish_at(v)))
+
+    @property
+    def status(self) -> str:
+        return "draft" if self.draft else "scheduled" if self.publish_at else "published"
 
 
 class UpdatePatch(_Input):
@@ -97,8 +131,51 @@ class UpdatePatch(_Input):
     headline: Headline | None = None
     key_event: StrictBool | None = None
     pinned: StrictBool | None = None
+    publish_at: AwareDatetime | None = None  # moves a scheduled update
 
     check_body = field_validator("body")(classmethod(lambda cls, v: _body_given(v)))
+    check_publish_at = field_validator("publish_at")(classmethod(lambda cls, v: _publish_at(v)))
+
+
+def _b64url(value: str, length: int, what: str) -> str:
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError):
+        raise ValueError(f"{what} must be base64url") from None
+    if len(raw) != length or (length == 65 and raw[0] != 4):
+        raise ValueError(f"{what} is not a valid key")
+    return value
+
+
+class PushKeys(_Input):
+    p256dh: Annotated[str, StringConstraints(strict=True, max_length=100)]
+    auth: Annotated[str, StringConstraints(strict=True, max_length=40)]
+
+    check_p256dh = field_validator("p256dh")(classmethod(lambda cls, v: _b64url(v, 65, "p256dh")))
+    check_auth = field_validator("auth")(classmethod(lambda cls, v: _b64url(v, 16, "auth")))
+
+
+class SubscriptionIn(_Input):
+    """A browser's PushSubscription, as `JSON.stringify(subscription)` gives it."""
+
+    model_config = ConfigDict(extra="ignore")  # browsers add expirationTime and may add more
+
+    endpoint: Annotated[str, StringConstraints(strict=True, max_length=1000)]
+    keys: PushKeys
+
+    @field_validator("endpoint")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        # Push services are reached over https only; the server POSTs to this address.
+        if not value.startswith("https://") or len(value) < 12:
+            raise ValueError("must be the https:// address of a push service")
+        return value
+
+
+class UnsubscribeIn(_Input):
+    model_config = ConfigDict(extra="ignore")
+
+    endpoint: Annotated[str, StringConstraints(strict=True, max_length=1000)]
 
 
 class PayloadTooLarge(LiveblogError):

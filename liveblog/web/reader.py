@@ -9,6 +9,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from .. import media, render
+from ..errors import Invalid
 from .common import base_url, blocking, int_param, services
 
 
@@ -22,10 +23,14 @@ async def index(request: Request) -> Response:
 
 
 EMBED_UPDATES = 10  # the embed is a glimpse: the newest few, then a link to the story
+MAX_SEARCH = 200
 
 
-async def _story_context(request: Request, before: int | None = None) -> dict:
-    story_page = await blocking(services(request).store.story_page, request.path_params["slug"], before)
+async def _story_context(request: Request, before: int | None = None, key_only: bool = False,
+                         search: str | None = None) -> dict:
+    story_page = await blocking(
+        services(request).store.story_page, request.path_params["slug"], before, key_only, search
+    )
     story = story_page.story
     base = base_url(request)
     return {
@@ -34,11 +39,18 @@ async def _story_context(request: Request, before: int | None = None) -> dict:
         "base_url": base,
         "story_url": f"{base}/stories/{story.slug}",
         "lead": media.describe(story.image, base) if story.image else None,
+        "key_only": key_only,
+        "search": search,
     }
 
 
 async def story(request: Request) -> Response:
-    context = await _story_context(request, int_param(request, "before", None))
+    """The story page; `?key=1` shows key events only, `?q=words` the updates holding them."""
+    params = request.query_params
+    search = " ".join(params.get("q", "").split()) or None
+    if search and len(search) > MAX_SEARCH:
+        raise Invalid({"q": f"search for at most {MAX_SEARCH} characters"})
+    context = await _story_context(request, int_param(request, "before", None), params.get("key") == "1", search)
     context["jsonld"] = render.json_for_script(render.live_blog_posting(context["page"], context["base_url"]))
     context["oembed_url"] = f"{context['base_url']}/oembed?" + urlencode({"url": context["story_url"]})
     return page("story.html", **context)

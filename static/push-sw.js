@@ -1,0 +1,19 @@
+// Shows Liveblog's pushes (key events, a story closing) as notifications; a click opens the story.
+self.addEventListener("push", function (event) {
+  var data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch (e) {
+    data = { body: event.data.text() };
+  }
+  event.waitUntil(self.registration.showNotification(data.title || "Liveblog", {
+    body: data.body || "",
+    tag: data.tag,
+    data: { url: data.url || "/" }
+  }));
+});
+
+self.addEventListener("notificationclick", function (event) {
+  event.notification.close();
+  event.waitUntil(self.clients.openWindow(event.notification.data.url));
+});
