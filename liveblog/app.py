@@ -20,6 +20,7 @@ from .resources import resource_dir
 from .settings import Settings
 from .store import Store
 from .stream import SERVER_SEND, EventStream
+from .stream_limit import StreamLimit
 from .web import api, reader
 from .web.common import Services
 
@@ -70,9 +71,10 @@ def create_app(settings: Settings | None = None, background=()) -> Starlette:
             task.cancel()
         await hub.stop()
 
+    streams = StreamLimit(EventStream(hub), settings.max_streams_per_address, settings.stream_limit_exempt)
     routes = [
         *reader.routes,
-        Route("/stories/{slug}/events", EventStream(hub), methods=["GET"]),
+        Route("/stories/{slug}/events", streams, methods=["GET"]),
         *api.routes,
         Mount("/static", StaticFiles(directory=resource_dir("static")), name="static"),
     ]
