@@ -90,7 +90,8 @@ def error_response(
         body: dict = {"errors": errors or {"request": message}}
         if status_code >= 500:
             body["status"] = "unavailable"
-        return JSONResponse(body, status_code=status_code, headers={"Access-Control-Allow-Origin": "*", **(headers or {})})
+        headers = {"Access-Control-Allow-Origin": "*", **(headers or {})}
+        return JSONResponse(body, status_code=status_code, headers=headers)
     from .render import templates  # late: templates load after settings
 
     html = templates.get_template("error.html").render(status_code=status_code, message=message, errors=errors or {})

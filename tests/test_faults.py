@@ -87,7 +87,8 @@ def wait_for_update(reader: SSEReader, update_id: int, timeout: float = 20) -> N
 def assert_exact(ids: list[int], expected: list[int], who: str) -> None:
     """No gap, no duplicate, in order."""
     assert len(ids) == len(set(ids)), f"{who} got duplicates"
-    assert ids == expected, f"{who}: missing {sorted(set(expected) - set(ids))[:10]}, extra {sorted(set(ids) - set(expected))[:10]}"
+    missing, extra = sorted(set(expected) - set(ids)), sorted(set(ids) - set(expected))
+    assert ids == expected, f"{who}: missing {missing[:10]}, extra {extra[:10]}, out of order: {not (missing or extra)}"
 
 
 @pytest.fixture
@@ -347,7 +348,8 @@ class Crowd:
 
 
 @pytest.mark.slow
-def test_restart_under_2000_readers_who_all_reconnect_at_once(start_server):
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
+def test_restart_under_2000_readers_who_all_reconnect_at_once(how, start_server):
     server = start_server()
     slug = server.new_story("Election night")["slug"]
     first = [server.post(slug, f"Polls closed in district {n}.")["id"] for n in range(20)]
@@ -360,7 +362,9 @@ def test_restart_under_2000_readers_who_all_reconnect_at_once(start_server):
         first_connections = sum(crowd.connections)
 
         began = time.monotonic()
-        server.stop()  # SIGTERM: every stream ends, and all 2,000 readers reconnect at once
+        # SIGTERM ends every stream cleanly, SIGKILL breaks them: either way all 2,000
+        # readers reconnect at once.
+        server.stop(getattr(signal, how))
         stopped = time.monotonic()
         server.start()
         restarted = time.monotonic()
@@ -376,7 +380,7 @@ def test_restart_under_2000_readers_who_all_reconnect_at_once(start_server):
         assert server.process.poll() is None
         assert httpx.get(f"{server.url}/healthz").status_code == 200
         print(
-            f"\nrestart under {len(starts)} readers: {sum(crowd.connections) - first_connections} reconnections "
+            f"\n{how} restart under {len(starts)} readers: {sum(crowd.connections) - first_connections} reconnections "
             f"({crowd.broken} broken or refused connection attempts), "
             f"{sum(map(len, crowd.ids))} events checked, {len(full)} in the log; stop {stopped - began:.1f} s, "
             f"start {restarted - stopped:.1f} s, all caught up {caught_up - restarted:.1f} s later"
@@ -571,3 +575,39 @@ def test_broadcast_backend_going_away_and_coming_back(scheme, request, tmp_path,
         wait_for_update(reader, last, timeout=30)
         assert not reader.ended.is_set()
         assert_exact(reader.ids(), log_ids(first, slug, last), f"the reader on the {name} process")
+
+
+def test_stream_limit_settings_are_checked():
+    from liveblog.settings import Settings, SettingsError
+
+    env = {"LIVEBLOG_SECRET_KEY": "k"}
+    given = {"LIVEBLOG_MAX_STREAMS_PER_ADDRESS": "8", "LIVEBLOG_STREAM_LIMIT_EXEMPT": "10.1.2.3, fd00::/8"}
+    loaded = Settings.load({**env, **given}, env_file="")
+    assert loaded.max_streams_per_address == 8
+    assert [str(net) for net in loaded.stream_limit_exempt] == ["10.1.2.3/32", "fd00::/8"]
+    assert Settings.load({**env, "LIVEBLOG_STREAM_LIMIT_EXEMPT": "none"}, env_file="").stream_limit_exempt == ()
+    for name, bad in (("MAX_STREAMS_PER_ADDRESS", "lots"), ("MAX_STREAMS_PER_ADDRESS", "-1"), ("STREAM_LIMIT_EXEMPT", "x")):
+        with pytest.raises(SettingsError, match=f"LIVEBLOG_{name}"):
+            Settings.load({**env, f"LIVEBLOG_{name}": bad}, env_file="")
+
+
+def test_stream_limit_counts_per_address_and_honours_exemptions():
+    from ipaddress import ip_network
+
+    from liveblog.errors import TooManyRequests
+    from liveblog.stream_limit import StreamLimit
+
+    limit = StreamLimit(None, 2, (ip_network("127.0.0.0/8"),))
+    scope = {"client": ("203.0.113.7", 5000)}
+    keys = [limit.admit(scope), limit.admit(scope)]
+    with pytest.raises(TooManyRequests) as refused:
+        limit.admit(scope)
+    assert refused.value.status_code == 429 and refused.value.headers["Retry-After"].isdigit()
+    assert limit.admit({"client": ("203.0.113.8", 5000)}) == "203.0.113.8"  # another address
+    limit.release(keys.pop())
+    assert limit.admit(scope) == "203.0.113.7"  # a place given back is taken again
+    for exempt in ("127.0.0.1", "::ffff:127.0.0.1"):  # loopback, also as an IPv4-mapped address
+        assert all(limit.admit({"client": (exempt, 1)}) is None for _ in range(5))
+    for key in [*keys, "203.0.113.7", "203.0.113.8"]:
+        limit.release(key)
+    assert limit.open == {}  # nothing left behind
