@@ -586,7 +586,11 @@ def test_stream_limit_settings_are_checked():
     assert loaded.max_streams_per_address == 8
     assert [str(net) for net in loaded.stream_limit_exempt] == ["10.1.2.3/32", "fd00::/8"]
     assert Settings.load({**env, "LIVEBLOG_STREAM_LIMIT_EXEMPT": "none"}, env_file="").stream_limit_exempt == ()
-    for name, bad in (("MAX_STREAMS_PER_ADDRESS", "lots"), ("MAX_STREAMS_PER_ADDRESS", "-1"), ("STREAM_LIMIT_EXEMPT", "x")):
+    for name, bad in (
+        ("MAX_STREAMS_PER_ADDRESS", "lots"),
+        ("MAX_STREAMS_PER_ADDRESS", "-1"),
+        ("STREAM_LIMIT_EXEMPT", "x"),
+    ):
         with pytest.raises(SettingsError, match=f"LIVEBLOG_{name}"):
             Settings.load({**env, f"LIVEBLOG_{name}": bad}, env_file="")
 
