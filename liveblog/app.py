@@ -22,6 +22,7 @@ from .resources import resource_dir
 from .settings import Settings
 from .store import Store
 from .stream import SERVER_SEND, EventStream
+from .stream_limit import StreamLimit
 from .web import api, editor, feeds, follow, openapi, reader, uploads, workflow
 from .web.common import Services
 from .web.framing import FramingPolicy
@@ -75,9 +76,10 @@ def create_app(settings: Settings | None = None, background=()) -> Starlette:
             task.cancel()
         await hub.stop()
 
+    streams = StreamLimit(EventStream(hub), settings.max_streams_per_address, settings.stream_limit_exempt)
     routes = [
         *reader.routes,
-        Route("/stories/{slug}/events", EventStream(hub), methods=["GET"]),
+        Route("/stories/{slug}/events", streams, methods=["GET"]),
         *api.routes,
         *openapi.routes,
         *feeds.routes,

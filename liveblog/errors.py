@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
+
+
+log = logging.getLogger("liveblog.errors")
+
+UNAVAILABLE_RETRY_SECONDS = 5
 
 
 class LiveblogError(Exception):
@@ -13,6 +22,7 @@ class LiveblogError(Exception):
         super().__init__(message)
         self.message = message
         self.errors = errors or {}
+        self.headers: dict[str, str] = {}  # sent with the error, e.g. Retry-After
 
 
 class NotFound(LiveblogError):
@@ -52,6 +62,16 @@ class Unavailable(LiveblogError):
     status_code = 503
 
 
+class TooManyRequests(LiveblogError):
+    """A per-client limit was reached; `retry_after` says when to try again (seconds)."""
+
+    status_code = 429
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.headers["Retry-After"] = str(retry_after)
+
+
 def wants_json(request: Request) -> bool:
     """JSON for the API, and for any client that asks for it or sent JSON itself."""
     path = request.url.path
@@ -64,20 +84,27 @@ def wants_json(request: Request) -> bool:
     )
 
 
-def error_response(request: Request, status_code: int, message: str, errors: dict[str, str] | None = None) -> Response:
+def error_response(
+    request: Request,
+    status_code: int,
+    message: str,
+    errors: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
     if wants_json(request):
         body: dict = {"errors": errors or {"request": message}}
         if status_code >= 500:
             body["status"] = "unavailable"
-        return JSONResponse(body, status_code=status_code, headers={"Access-Control-Allow-Origin": "*"})
+        headers = {"Access-Control-Allow-Origin": "*", **(headers or {})}
+        return JSONResponse(body, status_code=status_code, headers=headers)
     from .render import templates  # late: templates load after settings
 
     html = templates.get_template("error.html").render(status_code=status_code, message=message, errors=errors or {})
-    return HTMLResponse(html, status_code=status_code)
+    return HTMLResponse(html, status_code=status_code, headers=headers)
 
 
 async def handle_liveblog_error(request: Request, exc: LiveblogError) -> Response:
-    return error_response(request, exc.status_code, exc.message, exc.errors)
+    return error_response(request, exc.status_code, exc.message, exc.errors, exc.headers)
 
 
 async def handle_http_exception(request: Request, exc) -> Response:
@@ -86,15 +113,37 @@ async def handle_http_exception(request: Request, exc) -> Response:
     return error_response(request, exc.status_code, exc.detail or "")
 
 
-async def handle_unexpected(request: Request, exc: Exception) -> Response:
-    from sqlalchemy.exc import OperationalError, InterfaceError
+async def handle_unavailable(request: Request, exc: Exception) -> Response:
+    """The database is down or out of connections: an expected outage, not a bug.
 
-    if isinstance(exc, (OperationalError, InterfaceError, ConnectionError)):
-        return error_response(request, 503, "The database is not answering; please try again in a moment.")
+    Keyed by class (below), so it is answered here and not re-raised: an outage logs
+    one line per request rather than a traceback each.
+    """
+    log.warning("%s %s: 503, the database is not answering (%s)", request.method, request.url.path, _first_line(exc))
+    return error_response(
+        request,
+        503,
+        "The database is not answering; please try again in a moment.",
+        headers={"Retry-After": str(UNAVAILABLE_RETRY_SECONDS)},
+    )
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
+
+
+async def handle_unexpected(request: Request, exc: Exception) -> Response:
     return error_response(request, 500, "Something went wrong on our side; nothing you sent was lost.")
 
 
 EXCEPTION_HANDLERS = {
     LiveblogError: handle_liveblog_error,
+    # The connection failed or was cut (OperationalError, InterfaceError), or the pool had
+    # none free in time (TimeoutError): nothing was committed, the request can be retried.
+    OperationalError: handle_unavailable,
+    InterfaceError: handle_unavailable,
+    PoolTimeout: handle_unavailable,
+    ConnectionError: handle_unavailable,
     Exception: handle_unexpected,
 }

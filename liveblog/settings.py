@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,6 +17,9 @@ class SettingsError(Exception):
 
 
 BROADCAST_SCHEMES = ("memory", "postgresql", "postgres", "redis", "rediss", "sqlite")
+
+Networks = tuple[IPv4Network | IPv6Network, ...]
+LOOPBACK: Networks = (ip_network("127.0.0.0/8"), ip_network("::1/128"))
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,11 @@ class Settings:
     oembed_providers: Path | None = None
     # Who push services may contact about our pushes (VAPID `sub`): a mailto: or https: URL.
     push_contact: str = ""
+    # Live streams one client address may hold open per process (0: no limit); see
+    # stream_limit.py. Far above what one browser opens (6 per site), so that many
+    # readers behind one NAT still get in.
+    max_streams_per_address: int = 256
+    stream_limit_exempt: Networks = LOOPBACK
 
     @property
     def secure_cookies(self) -> bool:
@@ -95,7 +104,25 @@ class Settings:
             login_window_seconds=login_window_seconds,
             oembed_providers=Path(oembed_providers) if oembed_providers else None,
             push_contact=push_contact,
+            max_streams_per_address=_whole_number("MAX_STREAMS_PER_ADDRESS", get("MAX_STREAMS_PER_ADDRESS", "256")),
+            stream_limit_exempt=_networks("STREAM_LIMIT_EXEMPT", get("STREAM_LIMIT_EXEMPT", "127.0.0.0/8,::1")),
         )
+
+
+def _whole_number(name: str, raw: str) -> int:
+    if not raw.isdigit():
+        raise SettingsError(f"LIVEBLOG_{name}: {raw!r} is not a whole number")
+    return int(raw)
+
+
+def _networks(name: str, raw: str) -> Networks:
+    """Comma-separated addresses or networks (`10.0.0.0/8`); `none` for an empty list."""
+    if raw.lower() == "none":
+        return ()
+    try:
+        return tuple(ip_network(part.strip(), strict=False) for part in raw.split(",") if part.strip())
+    except ValueError as exc:
+        raise SettingsError(f"LIVEBLOG_{name}: {exc}") from None
 
 
 def _database_url(url: str) -> str:
