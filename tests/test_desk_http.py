@@ -390,7 +390,7 @@ def test_a_refused_post_comes_back_with_the_message_and_the_text(server, desk):
     r = desk.post(f"{base}/updates/{update['id']}", {"body": "", "headline": "Kept headline"})
     assert r.status_code == 422
     assert "The update needs some text" in r.text and 'value="Kept headline"' in r.text
-    assert f'<details class="desk-edit" open>' in r.text  # the failing edit form stays open
+    assert '<details class="desk-edit" open>' in r.text  # the failing edit form stays open
     assert [u["body"] for u in updates(server, slug)] == ["Original"]
 
     r = desk.post(base, {"title": "", "summary": "Typed summary"})
