@@ -27,10 +27,18 @@ log = logging.getLogger("liveblog")
 
 
 class Liveblog(Starlette):
+    events: EventStream
+
     async def __call__(self, scope, receive, send):
         # The server's own `send`, before any middleware wraps it: the stream writes
         # to its socket directly (see stream.py).
         scope[SERVER_SEND] = send
+        slug = self.events.claims(scope)
+        if slug is not None:
+            # Readers' streams skip the middleware stack, which would cost memory per
+            # parked reader (EventStream.direct says how much).
+            await self.events.direct(scope, receive, send, slug)
+            return
         await super().__call__(scope, receive, send)
 
 
@@ -70,9 +78,10 @@ def create_app(settings: Settings | None = None, background=()) -> Starlette:
             task.cancel()
         await hub.stop()
 
+    events = EventStream(hub)
     routes = [
         *reader.routes,
-        Route("/stories/{slug}/events", EventStream(hub), methods=["GET"]),
+        Route("/stories/{slug}/events", events, methods=["GET"]),
         *api.routes,
         Mount("/static", StaticFiles(directory=resource_dir("static")), name="static"),
     ]
@@ -82,6 +91,7 @@ def create_app(settings: Settings | None = None, background=()) -> Starlette:
         exception_handlers={HTTPException: handle_http_exception, **EXCEPTION_HANDLERS},
     )
     app.state.services = services
+    app.events = events
     return app
 
 
