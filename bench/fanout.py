@@ -7,6 +7,7 @@ events, opens N streams that ask to replay them (Last-Event-ID), then posts
 seconds, and prints per server and N:
 
   readers   streams set up, and how fast (readers/s, replay included)
+  µs/conn   server CPU per stream set up (steadier than readers/s on a shared machine)
   KiB/rdr   server RSS growth while they connected, divided by the readers
   µs/dlv    server CPU (utime+stime from /proc) during the events, per delivered event
   net       the same less ms/evt: what the fan-out itself costs per delivery
@@ -291,8 +292,11 @@ class Readers:
 
     def finish(self) -> tuple[list[list[str]], array]:
         for proc in self.procs:
-            proc.stdin.write("stop\n")
-            proc.stdin.close()
+            try:
+                proc.stdin.write("stop\n")
+                proc.stdin.close()
+            except BrokenPipeError:  # it stopped by itself, at its time limit
+                pass
         done = self.expect("DONE")
         latencies = array("i")
         for proc, out in zip(self.procs, self.outs):
@@ -313,6 +317,7 @@ class Row:
     n: int
     ready: int = 0
     connect_s: float = 0.0
+    us_per_connect: float = 0.0  # server CPU per stream set up
     kib_per_reader: float = 0.0
     us_per_delivery: float = 0.0
     fixed_ms: float = 0.0  # server CPU per event with no readers
@@ -357,12 +362,15 @@ def measure(make_target, n: int, args, binary: Path, workdir: Path, profile_to: 
         time.sleep(0.5)  # let start-up work settle before the memory baseline
         rss_before = rss_kib(pids)
         expected = args.warm + args.events
-        budget = 60 + args.events * args.interval * 4
-        began = time.monotonic()
+        # The readers' own time limit, a safety net: set-up at ≥ 100 readers/s, delivery
+        # at a fifth of the pace the events are posted at.
+        budget = 120 + n / 100 + args.events * args.interval * 5
+        began, cpu0 = time.monotonic(), cpu_seconds(pids)
         readers = Readers(binary, target, n, expected, workdir, budget)
         ready = readers.expect("READY")
         row.connect_s = time.monotonic() - began
         row.ready = sum(int(r[0]) for r in ready)
+        row.us_per_connect = (cpu_seconds(pids) - cpu0) / max(row.ready, 1) * 1e6
         failed = sum(int(r[1]) for r in ready)
         time.sleep(1.0)  # replays finish arriving; the memory figure is for idle readers
         row.kib_per_reader = (rss_kib(pids) - rss_before) / max(row.ready, 1)
@@ -417,14 +425,14 @@ def measure(make_target, n: int, args, binary: Path, workdir: Path, profile_to: 
 
 
 HEADER = (
-    f"{'server':<12}{'N':>7}{'readers':>9}{'conn/s':>8}{'KiB/rdr':>9}{'µs/dlv':>8}{'net':>6}{'ms/evt':>7}"
+    f"{'server':<12}{'N':>7}{'readers':>9}{'conn/s':>8}{'µs/conn':>8}{'KiB/rdr':>9}{'µs/dlv':>8}{'net':>6}{'ms/evt':>7}"
     f"{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}{'miss':>6}{'dup':>5}{'B/evt':>7}{'cli cores':>10}  note"
 )
 
 
 def line(row: Row) -> str:
     return (
-        f"{row.server:<12}{row.n:>7}{row.ready:>9}{row.rate:>8.0f}{row.kib_per_reader:>9.1f}{row.us_per_delivery:>8.1f}"
+        f"{row.server:<12}{row.n:>7}{row.ready:>9}{row.rate:>8.0f}{row.us_per_connect:>8.0f}{row.kib_per_reader:>9.1f}{row.us_per_delivery:>8.1f}"
         f"{row.us_net:>6.1f}{row.fixed_ms:>7.1f}"
         f"{row.p50:>8.0f}{row.p99:>8.0f}{row.worst:>8.0f}{row.missing:>6}{row.duplicate:>5}{row.bytes_per_event:>7.0f}"
         f"{row.client_cores:>10.2f}  {row.note}"
@@ -434,7 +442,7 @@ def line(row: Row) -> str:
 def median_row(rows: list[Row]) -> Row:
     good = [r for r in rows if not r.note.startswith("failed")] or rows
     out = Row(good[0].server, good[0].n, note=f"median of {len(good)}" if len(good) > 1 else good[0].note)
-    for name in ("ready", "connect_s", "kib_per_reader", "us_per_delivery", "us_net", "fixed_ms", "p50", "p99", "worst",
+    for name in ("ready", "connect_s", "us_per_connect", "kib_per_reader", "us_per_delivery", "us_net", "fixed_ms", "p50", "p99", "worst",
                  "bytes_per_event", "client_cores"):
         setattr(out, name, statistics.median(getattr(r, name) for r in good))
     for name in ("missing", "duplicate", "dropped"):
@@ -450,10 +458,14 @@ def ratios(summary: dict[tuple[str, int], Row], sizes: list[int], servers: list[
             continue
         for other in servers:
             base = summary.get((other, n))
-            if other == "liveblog" or not base or not base.ready:
+            if other == "liveblog":
+                continue
+            if not base or not base.us_per_delivery:
+                out.append(f"  N={n:<6} {other:<6}: no figures ({base.note if base else 'not run'})")
                 continue
             out.append(
                 f"  N={n:<6} {other:<6}: CPU/delivery ×{base.us_per_delivery / lb.us_per_delivery:.2f}"
+                f"  CPU/connect ×{base.us_per_connect / max(lb.us_per_connect, 0.01):.2f}"
                 f"  KiB/reader ×{base.kib_per_reader / max(lb.kib_per_reader, 0.01):.2f}"
                 f"  p99 ×{base.p99 / max(lb.p99, 0.01):.2f}  connect rate ×{lb.rate / max(base.rate, 1):.2f} (Liveblog ÷ {other})"
             )
