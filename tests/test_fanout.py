@@ -6,6 +6,8 @@ from __future__ import annotations
 import select
 import socket
 
+import httpx
+
 BIG_BODY = "The river has burst its banks at the old mill. " * 800  # ~38 KB; frames carry it twice
 
 
@@ -55,3 +57,15 @@ def test_stalled_reader_is_dropped_and_others_get_every_event(server, sse):
     # The dropped reader reconnects from the last event it had (here: the first) and replays the rest.
     again = sse(events_url, last_event_id=received[0].id)
     assert [e.json["id"] for e in again.wait(len(posted) - 1)] == posted[1:]
+
+
+def test_stream_errors_before_the_stream_starts(server):
+    """The stream skips the middleware stack (app.py); its errors still read like every other page's."""
+    slug = server.new_story("Errors on the stream")["slug"]
+    missing = httpx.get(f"{server.url}/stories/no-such-story/events", headers={"Accept": "application/json"})
+    assert missing.status_code == 404 and "no-such-story" in missing.json()["errors"]["request"]
+    page = httpx.get(f"{server.url}/stories/no-such-story/events")
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    bad = httpx.get(f"{server.url}/stories/{slug}/events", headers={"Last-Event-ID": "yesterday"})
+    assert bad.status_code == 400 and "Last-Event-ID" in bad.text
+    assert httpx.post(f"{server.url}/stories/{slug}/events").status_code == 405
