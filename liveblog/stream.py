@@ -15,7 +15,7 @@ from anyio import to_thread
 from starlette.requests import Request
 
 from .errors import LiveblogError, handle_liveblog_error, handle_unexpected
-from .fanout import Frame, Hub, Reader, Topic, make_frame
+from .fanout import Frame, Hub, Reader, Topic, TransportReader, make_frame
 
 log = logging.getLogger("liveblog.stream")
 
@@ -118,7 +118,7 @@ class EventStream:
             raise
 
     async def _stream(self, reader: Reader, replay: list[Frame], send) -> None:
-        topic, transport = reader.topic, getattr(reader, "transport", None)
+        topic, direct = reader.topic, isinstance(reader, TransportReader)
         try:
             if topic.status == "closed" and not replay and not reader.pending:
                 reader.close("end")
@@ -135,7 +135,7 @@ class EventStream:
                 reader.close(reason)
             else:
                 reader.live = True
-                reason = await (reader.done if transport else reader.drain(send))
+                reason = await (reader.done if direct else reader.drain(send))
             if reason == "end":
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
