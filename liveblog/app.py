@@ -19,7 +19,7 @@ from .fanout import Hub
 from .resources import resource_dir
 from .settings import Settings
 from .store import Store
-from .stream import SERVER_SEND, EventStream
+from .stream import SERVER_SEND, EventStream, serve_directly, stream_slug
 from .web import api, reader
 from .web.common import Services
 
@@ -33,11 +33,11 @@ class Liveblog(Starlette):
         # The server's own `send`, before any middleware wraps it: the stream writes
         # to its socket directly (see stream.py).
         scope[SERVER_SEND] = send
-        slug = self.events.claims(scope)
+        slug = stream_slug(scope)
         if slug is not None:
             # Readers' streams skip the middleware stack, which would cost memory per
-            # parked reader (EventStream.direct says how much).
-            await self.events.direct(scope, receive, send, slug)
+            # parked reader (serve_directly says how much).
+            await serve_directly(self.events, scope, receive, send, slug)
             return
         await super().__call__(scope, receive, send)
 
