@@ -21,7 +21,7 @@ from .fanout import Hub
 from .resources import resource_dir
 from .settings import Settings
 from .store import Store
-from .stream import SERVER_SEND, EventStream
+from .stream import SERVER_SEND, EventStream, serve_directly, stream_slug
 from .stream_limit import StreamLimit
 from .web import api, editor, feeds, follow, openapi, reader, uploads, workflow
 from .web.common import Services
@@ -31,10 +31,18 @@ log = logging.getLogger("liveblog")
 
 
 class Liveblog(Starlette):
+    events: StreamLimit  # the stream endpoint, served ahead of the middleware
+
     async def __call__(self, scope, receive, send):
         # The server's own `send`, before any middleware wraps it: the stream writes
         # to its socket directly (see stream.py).
         scope[SERVER_SEND] = send
+        slug = stream_slug(scope)
+        if slug is not None:
+            # Readers' streams skip the middleware stack, which would cost memory per
+            # parked reader (serve_directly says how much).
+            await serve_directly(self.events, scope, receive, send, slug)
+            return
         await super().__call__(scope, receive, send)
 
 
@@ -76,10 +84,10 @@ def create_app(settings: Settings | None = None, background=()) -> Starlette:
             task.cancel()
         await hub.stop()
 
-    streams = StreamLimit(EventStream(hub), settings.max_streams_per_address, settings.stream_limit_exempt)
+    events = StreamLimit(EventStream(hub), settings.max_streams_per_address, settings.stream_limit_exempt)
     routes = [
         *reader.routes,
-        Route("/stories/{slug}/events", streams, methods=["GET"]),
+        Route("/stories/{slug}/events", events, methods=["GET"]),
         *api.routes,
         *openapi.routes,
         *feeds.routes,
@@ -97,6 +105,7 @@ def create_app(settings: Settings | None = None, background=()) -> Starlette:
         exception_handlers={HTTPException: handle_http_exception, **EXCEPTION_HANDLERS},
     )
     app.state.services = services
+    app.events = events
     return app
 
 

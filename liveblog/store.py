@@ -154,6 +154,17 @@ class Store:
             ).all()
         return [LoggedEvent(*row) for row in rows]
 
+    def latest_events(self, story_id: int, limit: int) -> list[LoggedEvent]:
+        """The story's newest `limit` events, oldest first."""
+        with self._reading() as s:
+            rows = s.exec(
+                select(Event.id, Event.story_id, Event.kind, Event.data)
+                .where(Event.story_id == story_id)
+                .order_by(Event.id.desc())
+                .limit(limit)
+            ).all()
+        return [LoggedEvent(*row) for row in reversed(rows)]
+
     def last_event_id(self, story_id: int) -> int:
         with self._reading() as s:
             return s.exec(select(func.max(Event.id)).where(Event.story_id == story_id)).one() or 0
