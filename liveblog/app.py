@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -101,7 +102,9 @@ def create_app(settings: Settings | None = None, background=()) -> Starlette:
     app = Liveblog(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(FramingPolicy)],
+        # Pages, feeds and static files go out compressed (event streams are excluded by
+        # content type, and readers' streams never pass through middleware at all).
+        middleware=[Middleware(FramingPolicy), Middleware(GZipMiddleware, minimum_size=1024)],
         exception_handlers={HTTPException: handle_http_exception, **EXCEPTION_HANDLERS},
     )
     app.state.services = services

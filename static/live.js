@@ -58,6 +58,16 @@
   var story = document.getElementById("story");
   if (!story) return;
   var keyOnly = story.dataset.filter === "key";
+
+  // Rich-embed cards need consent.js; most pages have none, so it loads only once one shows.
+  function needConsent() {
+    if (document.getElementById("consent-js") || !document.querySelector(".embed-card")) return;
+    var script = document.createElement("script");
+    script.id = "consent-js";
+    script.src = "/static/consent.js";
+    document.head.appendChild(script);
+  }
+  needConsent();
   var list = document.getElementById("updates");
   var keyList = document.getElementById("key-events");
   var embedded = story.dataset.embed === "yes";
@@ -332,6 +342,7 @@
     if (e.lastEventId) lastId = e.lastEventId;
     retry = 1000;
     story.dataset.lastEventId = lastId;
+    needConsent();
     document.dispatchEvent(new CustomEvent("liveblog:event", { detail: { type: e.type, id: lastId } }));
   }
 
