@@ -26,17 +26,9 @@ from playwright.sync_api import sync_playwright
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO / "tests"))
-from chromium import ARGS, CHROMIUM  # noqa: E402
-from conftest import free_port  # noqa: E402
+from conftest import CHROMIUM, CHROMIUM_ARGS as ARGS, free_port  # noqa: E402
 
-UPDATES = [
-    ("Ferries suspended", "All harbour ferries are **suspended** until further notice, the port authority says.", True),
-    ("", "Gusts of 110 km/h recorded at the pier. Please stay away from the sea wall.", False),
-    ("", "> \"We have never seen water this high on the promenade.\" — a café owner on Quay Street", False),
-    ("Schools close early", "Schools in the harbour district will close at noon. Parents are asked to collect children.", True),
-    ("", "Power is out for about 2,000 homes east of the river; crews are on their way.", False),
-    ("Evacuation centre opens", "An evacuation centre is open at the **Town Hall**, with hot food and blankets.", True),
-]
+from liveblog.demo import UPDATES  # noqa: E402  (the demo's own harbour storm)
 
 
 def harbour_picture() -> bytes:

@@ -147,3 +147,11 @@ EXCEPTION_HANDLERS = {
     ConnectionError: handle_unavailable,
     Exception: handle_unexpected,
 }
+
+
+def handler_for(exc: Exception):
+    """The handler EXCEPTION_HANDLERS gives `exc`, for code that runs outside the app's stack."""
+    for cls in type(exc).__mro__:
+        if cls in EXCEPTION_HANDLERS:
+            return EXCEPTION_HANDLERS[cls]
+    return handle_unexpected

@@ -119,14 +119,7 @@ class Store:
         return event.id
 
     def desk_events_after(self, story_id: int, after: int, limit: int = 1000) -> list[LoggedEvent]:
-        with self._reading() as s:
-            rows = s.exec(
-                select(DeskEvent.id, DeskEvent.story_id, DeskEvent.kind, DeskEvent.data)
-                .where(DeskEvent.story_id == story_id, DeskEvent.id > after)
-                .order_by(DeskEvent.id)
-                .limit(limit)
-            ).all()
-        return [LoggedEvent(*row) for row in rows]
+        return self._log_after(DeskEvent, story_id, after, limit)
 
     def last_desk_event_id(self, story_id: int) -> int:
         with self._reading() as s:
@@ -145,11 +138,15 @@ class Store:
         return story
 
     def events_after(self, story_id: int, after: int, limit: int = 1000) -> list[LoggedEvent]:
+        return self._log_after(Event, story_id, after, limit)
+
+    def _log_after(self, log, story_id: int, after: int, limit: int) -> list[LoggedEvent]:
+        """A story's entries in `log` (the readers' Event log or the desk's) after id `after`, in order."""
         with self._reading() as s:
             rows = s.exec(
-                select(Event.id, Event.story_id, Event.kind, Event.data)
-                .where(Event.story_id == story_id, Event.id > after)
-                .order_by(Event.id)
+                select(log.id, log.story_id, log.kind, log.data)
+                .where(log.story_id == story_id, log.id > after)
+                .order_by(log.id)
                 .limit(limit)
             ).all()
         return [LoggedEvent(*row) for row in rows]

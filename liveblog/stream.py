@@ -14,7 +14,7 @@ import logging
 from anyio import to_thread
 from starlette.requests import Request
 
-from .errors import LiveblogError, handle_liveblog_error, handle_unexpected
+from .errors import LiveblogError, handle_unexpected, handler_for
 from .fanout import Frame, Hub, Reader, Topic, TransportReader, make_frame
 
 log = logging.getLogger("liveblog.stream")
@@ -89,11 +89,11 @@ async def serve_directly(endpoint, scope, receive, send, slug: str) -> None:
     try:
         await endpoint(scope, receive, send)
         return
-    except LiveblogError as exc:
-        response = await handle_liveblog_error(Request(scope), exc)
     except Exception as exc:
-        log.exception("could not open the event stream of %r", slug)
-        response = await handle_unexpected(Request(scope), exc)
+        handler = handler_for(exc)
+        if handler is handle_unexpected:  # inside the app, the server would log it
+            log.exception("could not open the event stream of %r", slug)
+        response = await handler(Request(scope), exc)
     await response(scope, receive, send)
 
 
