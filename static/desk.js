@@ -374,7 +374,6 @@
     item.dataset.author = data.author;
     item.dataset.created = data.created_at;
     item.querySelector(".desk-view").innerHTML = data.html;  // the reader partial, sanitized on the server
-    item.querySelector(".queue-author").textContent = data.author ? "by " + data.author : "";
     if (data.publish_at) {
       item.dataset.publishAt = data.publish_at;
       item.querySelector(".queue-time").setAttribute("datetime", data.publish_at);

@@ -77,7 +77,7 @@ def test_a_contributors_draft_reaches_the_editor_live_and_readers_only_once_publ
     # The editor's desk learns of it without a reload, with Publish / Edit / Reject.
     draft = editor.locator("#drafts .queue-item", has_text="Eastfield")
     expect(draft).to_be_visible(timeout=LIVE)
-    expect(draft.locator(".queue-author")).to_have_text(f"by {people['contributor']}")
+    expect(draft.locator(".author")).to_have_text(people["contributor"])
     expect(draft.get_by_role("button", name="Reject")).to_be_visible()
     expect(draft.get_by_text("Edit", exact=True)).to_be_visible()
     expect(editor.locator("#drafts-count")).to_have_text("1")

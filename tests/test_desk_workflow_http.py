@@ -92,7 +92,7 @@ def test_a_contributors_post_is_a_draft_and_their_desk_says_so(server, editor, c
     for desk, can_publish in ((editor, True), (contributor, False)):
         page = desk.http.get(f"/admin/stories/{slug}").text
         item = re.search(rf'<li class="desk-item queue-item" id="queue-update-{draft["id"]}".*?</li>', page, re.S).group(0)
-        assert "<strong>docks</strong>" in item and f"by {names['contributor']}" in item
+        assert "<strong>docks</strong>" in item and f'<span class="author">{names["contributor"]}</span>' in item
         assert ("/publish" in item, "/reject" in item) == (can_publish, can_publish)
         assert 'data-desk-form="edit"' in item  # the editor's, and the contributor's own
 
