@@ -138,6 +138,21 @@ async def desk_session(request: Request, settings: Settings, store: Store) -> De
     return DeskSession(session.id, Author(editor.name, editor.role), session.csrf)
 
 
+async def session_or_token_author(request: Request, settings: Settings, store: Store) -> Author:
+    """The Bearer token's owner or, without that header, the desk session's editor; 401 with neither.
+
+    For reads only: the desk's own page opens the queue's stream with an EventSource, which
+    cannot send a header but does send the session cookie (SameSite=Lax keeps it off other
+    sites' requests). A change still needs a token, or a session and its CSRF token.
+    """
+    if request.headers.get("authorization"):
+        return await token_author(request, store)
+    session = await desk_session(request, settings, store)
+    if session is None:
+        raise Unauthorized("This call needs an 'Authorization: Bearer <token>' header or a desk session.")
+    return session.editor
+
+
 def check_csrf(expected: str, request: Request, form: Mapping[str, Any] | None) -> None:
     """Refuse (403) a change whose token, from the header or the form, is not the session's."""
     sent = request.headers.get(CSRF_HEADER) or (form or {}).get(CSRF_FIELD) or ""

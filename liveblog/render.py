@@ -109,6 +109,11 @@ def queued_json(update: Update, slug: str) -> dict[str, Any]:
     return {**update_json(update, slug), "status": update.status, "publish_at": iso(update.publish_at)}
 
 
+def queued_event_data(update: Update, slug: str) -> dict[str, Any]:
+    """A queued update as the desk's log carries it: with its status, its Markdown and the partial."""
+    return {**queued_json(update, slug), "html": update_html(update, slug)}
+
+
 def update_event_data(update: Update, slug: str) -> dict[str, Any]:
     data = update_json(update, slug)
     del data["body"]

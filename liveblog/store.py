@@ -112,7 +112,7 @@ class Store:
 
     def _append_desk(self, session: Session, story: Story, update: Update) -> int:
         """A change to the queue of drafts and scheduled updates: the desk's log, never the readers'."""
-        data = {**render.queued_json(update, story.slug), "html": render.update_html(update, story.slug)}
+        data = render.queued_event_data(update, story.slug)
         event = DeskEvent(story_id=story.id, kind=update.status, data=render.compact_json(data))
         session.add(event)
         session.flush()

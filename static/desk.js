@@ -3,6 +3,8 @@
 // one readers use), the post form keeps its draft in this browser until the server has
 // stored the update, and the preview comes from the server's Markdown pipeline.
 // Without this file every form still works: it posts and the server redirects back.
+// Drafts and scheduled updates follow the desk's own stream (the queue's log, read with
+// the session cookie), and times to publish at are typed in this browser's zone.
 (function () {
   "use strict";
 
@@ -19,6 +21,48 @@
     });
   }
   localTimes(document);
+
+  // -- times in this browser's zone -------------------------------------------
+  //
+  // A datetime-local field sends the wall-clock time as typed, without a zone. Beside it a
+  // hidden `tz_offset` carries this zone's offset on that date (minutes east of UTC; it
+  // differs across a change to summer time), so the server gets the instant meant.
+  // Without script the field is UTC, as its hint says.
+
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+
+  function wallClock(when) {
+    return when.getFullYear() + "-" + pad(when.getMonth() + 1) + "-" + pad(when.getDate()) +
+      "T" + pad(when.getHours()) + ":" + pad(when.getMinutes()) + ":" + pad(when.getSeconds());
+  }
+
+  function zoneName() {
+    var minutes = -new Date().getTimezoneOffset();
+    var name = "";
+    try { name = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { name = ""; }
+    var sign = minutes < 0 ? "-" : "+";
+    minutes = Math.abs(minutes);
+    var offset = "UTC" + sign + pad(Math.floor(minutes / 60)) + ":" + pad(minutes % 60);
+    return "your time, " + (name ? name + ", " : "") + offset;
+  }
+
+  function zoneFields(root) {
+    root.querySelectorAll("input[data-zone]").forEach(function (input) {
+      var hint = input.form && input.form.querySelector("[data-zone-hint]");
+      if (hint) hint.textContent = zoneName();
+      var utc = input.getAttribute("data-utc");
+      if (utc && !isNaN(new Date(utc))) input.value = input.defaultValue = wallClock(new Date(utc));
+      input.removeAttribute("data-utc");
+    });
+  }
+  zoneFields(document);
+
+  function fillOffsets(form) {
+    var input = form.querySelector("input[data-zone]");
+    if (!input || !form.elements.tz_offset) return;
+    var when = new Date(input.value);  // a date-time without a zone is read as local time
+    form.elements.tz_offset.value = isNaN(when) ? "" : String(-when.getTimezoneOffset());
+  }
 
   // -- sending forms ----------------------------------------------------------
 
@@ -53,6 +97,7 @@
   // why it failed. The form keeps everything typed in it either way.
   function send(form) {
     clearErrors(form);
+    fillOffsets(form);
     var buttons = form.querySelectorAll("button");
     buttons.forEach(function (b) { b.disabled = true; });
     form.setAttribute("aria-busy", "true");
@@ -80,10 +125,10 @@
   var onSent = {
     "story-new": function (form, data) { window.location.assign(data.desk); },
     "post": function (form, data) {
-      forgetDraft();
+      forgetDraft(data.status === "draft" ? "Sent for approval" : data.status === "scheduled" ? "Scheduled" : "Posted");
       form.reset();
       showPreview("");
-      applyUpdate(data);
+      applyAnswer(data, true);
       form.elements.body.focus();
     },
     "edit": function (form, data) {
@@ -91,7 +136,12 @@
       markSaved(form);
       form.closest("details").open = false;
       note(item, "");
-      applyUpdate(data);
+      applyAnswer(data, true);
+    },
+    "queue": function (form, data) {
+      var details = form.closest("details");
+      if (details) { markSaved(form); details.open = false; }
+      applyAnswer(data, true);
     },
     "pin": function (form, data) { applyUpdate(data); },
     "delete": function (form, data) { removeItem(data.id, true); },
@@ -175,6 +225,7 @@
     item.dataset.pinned = pinned ? "yes" : "no";
     item.classList.toggle("is-pinned", pinned);
     var form = item.querySelector('form[data-desk-form="pin"]');
+    if (!form) return;  // a contributor's desk has no pin control
     form.elements.pinned.value = pinned ? "0" : "1";
     form.querySelector("button").textContent = pinned ? "Unpin" : "Pin";
   }
@@ -189,7 +240,7 @@
     item.dataset.created = data.created_at;
     setPinned(item, data.pinned);
     var edit = item.querySelector("details.desk-edit");
-    if (!fresh && edit.open && dirty(edit.querySelector("form"))) {
+    if (!fresh && edit && edit.open && dirty(edit.querySelector("form"))) {
       if (!item.dataset.saving) {
         note(item, "Someone else changed this update while you were editing it. Saving replaces their version with yours.");
       }
@@ -204,8 +255,9 @@
   function removeItem(id, mine) {
     var item = document.getElementById("desk-update-" + id);
     if (!item) return;
-    var form = item.querySelector("details.desk-edit form");
-    if (!mine && item.querySelector("details.desk-edit").open && dirty(form)) {
+    var details = item.querySelector("details.desk-edit");
+    var form = details && details.querySelector("form");
+    if (!mine && details && details.open && dirty(form)) {
       // Never throw away what an editor is typing: keep the form, say what happened.
       item.querySelector(".desk-view").innerHTML = "";
       item.querySelectorAll('form[data-desk-form="pin"], details.desk-delete').forEach(function (el) { el.remove(); });
@@ -236,6 +288,155 @@
     });
   }, true);
 
+  // -- the queue: drafts and scheduled updates -------------------------------
+
+  var queueLists = { draft: document.getElementById("drafts"), scheduled: document.getElementById("scheduled") };
+
+  function queueCounts() {
+    Object.keys(queueLists).forEach(function (status) {
+      var n = queueLists[status].querySelectorAll(".queue-item").length;
+      document.getElementById(status + "s-count").textContent = n;
+      document.getElementById(status + "s-empty").hidden = n > 0;
+    });
+  }
+
+  function editFields(item) {
+    var details = item.querySelector("details.desk-edit");
+    return details ? details.querySelector("form") : null;
+  }
+
+  function fillEdit(form, data) {
+    form.elements.headline.value = data.headline;
+    form.elements.body.value = data.body;
+    form.elements.key_event.checked = data.key_event;
+    markSaved(form);
+  }
+
+  function newQueueItem(data) {
+    var holder = document.createElement("template");
+    var source = document.getElementById(data.status + "-item-template");
+    holder.innerHTML = source.innerHTML.replace(/__ID__/g, String(Number(data.id))).trim();
+    var item = holder.content.firstElementChild;
+    var own = item.querySelector("[data-own]");
+    if (own && data.author !== desk.dataset.me) own.remove();  // a contributor edits only their own
+    return item;
+  }
+
+  function queueOrder(item) {  // drafts oldest first; scheduled in the order they go out
+    return (item.dataset.publishAt || item.dataset.created || "") + "#" + String(1e15 + Number(item.dataset.id));
+  }
+
+  function placeQueued(item, list) {
+    var key = queueOrder(item);
+    var others = list.querySelectorAll(".queue-item");
+    for (var i = 0; i < others.length; i++) {
+      if (others[i] !== item && queueOrder(others[i]) > key) {
+        list.insertBefore(item, others[i]);
+        return;
+      }
+    }
+    list.appendChild(item);
+  }
+
+  // An update leaves the queue (published, rejected, or moving to the other list). What
+  // someone is typing in its edit form is never thrown away: the item stays with a note.
+  function dropQueued(id, why, mine) {
+    var item = document.getElementById("queue-update-" + id);
+    if (!item) return;
+    var form = editFields(item);
+    if (!mine && form && form.closest("details").open && dirty(form)) {
+      item.querySelectorAll(".desk-actions > form, details.queue-schedule").forEach(function (el) { el.remove(); });
+      if (why === "rejected") form.querySelector('button[type="submit"]').disabled = true;
+      note(item, why === "published"
+        ? "An editor published this update while you were editing it: saving changes the published update."
+        : "An editor rejected this update while you were editing it. Your unsaved text is still below: copy it before you leave.");
+      item.dataset.status = why;
+      return;
+    }
+    item.remove();
+    queueCounts();
+  }
+
+  function applyQueued(data, mine) {
+    var list = queueLists[data.status];
+    var item = document.getElementById("queue-update-" + data.id);
+    var typed = null;
+    if (item && item.dataset.status !== data.status) {
+      // Drafts and scheduled updates have different controls: build it afresh in its new
+      // list, carrying over anything typed in its edit form.
+      var old = editFields(item);
+      if (old && dirty(old)) typed = { headline: old.elements.headline.value, body: old.elements.body.value, key_event: old.elements.key_event.checked };
+      if (list) { item.remove(); item = null; }
+    }
+    if (!list) { dropQueued(data.id, data.status, mine); return; }
+    var fresh = !item;
+    if (fresh) item = newQueueItem(data);
+    item.dataset.author = data.author;
+    item.dataset.created = data.created_at;
+    item.querySelector(".desk-view").innerHTML = data.html;  // the reader partial, sanitized on the server
+    if (data.publish_at) {
+      item.dataset.publishAt = data.publish_at;
+      item.querySelector(".queue-time").setAttribute("datetime", data.publish_at);
+      var when = item.querySelector("details.queue-schedule input[data-zone]");
+      if (when && (fresh || !dirty(when.form))) {
+        when.setAttribute("data-utc", data.publish_at);
+        zoneFields(item);
+      }
+    }
+    var form = editFields(item);
+    if (form && typed) {
+      fillEdit(form, data);
+      form.elements.headline.value = typed.headline;
+      form.elements.body.value = typed.body;
+      form.elements.key_event.checked = typed.key_event;
+      form.closest("details").open = true;
+      note(item, "This update moved to the " + (data.status === "draft" ? "drafts" : "schedule") + " while you were editing it; your text is kept below.");
+    } else if (form && form.closest("details").open && dirty(form)) {
+      if (!mine && !item.dataset.saving) note(item, "Someone else changed this update while you were editing it. Saving replaces their version with yours.");
+    } else if (form) {
+      fillEdit(form, data);
+    }
+    if (fresh || data.publish_at) placeQueued(item, list);
+    localTimes(item);
+    queueCounts();
+  }
+
+  // What the server answered to one of this desk's own forms, or what another desk did.
+  function applyAnswer(data, mine) {
+    if (data.status) {
+      applyQueued(data, mine);
+      return;
+    }
+    dropQueued(data.id, "published", mine);  // a published update has left the queue
+    applyUpdate(data);
+  }
+
+  var deskLastId = desk.dataset.deskLastEventId;
+  var deskSource = null;
+  var deskRetry = 1000;
+
+  function connectQueue() {
+    if (deskSource) deskSource.close();
+    deskSource = new EventSource(desk.dataset.deskStream + "?last_event_id=" + encodeURIComponent(deskLastId));
+    ["draft", "scheduled", "published", "rejected"].forEach(function (kind) {
+      deskSource.addEventListener(kind, function (event) {
+        applyQueued(JSON.parse(event.data), false);
+        if (event.lastEventId) deskLastId = event.lastEventId;
+        desk.dataset.deskLastEventId = deskLastId;
+        deskRetry = 1000;
+      });
+    });
+    deskSource.addEventListener("open", function () { desk.dataset.queueConnected = "yes"; });
+    deskSource.addEventListener("error", function () {
+      desk.dataset.queueConnected = "no";
+      if (deskSource.readyState === EventSource.CLOSED) {  // an HTTP error: retry from the id reached
+        setTimeout(connectQueue, deskRetry);
+        deskRetry = Math.min(deskRetry * 2, 30000);
+      }
+    });
+  }
+  connectQueue();
+
   // -- the story --------------------------------------------------------------
 
   function applyStory(data) {
@@ -243,7 +444,7 @@
     document.getElementById("desk-summary").textContent = data.summary;
     document.title = "Desk: " + data.title + " · Liveblog";
     var storyForm = document.getElementById("story-form");
-    if (!dirty(storyForm)) {
+    if (storyForm && !dirty(storyForm)) {
       storyForm.elements.title.value = data.title;
       storyForm.elements.summary.value = data.summary;
       markSaved(storyForm);
@@ -252,8 +453,10 @@
     desk.dataset.status = data.status;
     document.getElementById("desk-status-live").hidden = !live;
     document.getElementById("desk-status-closed").hidden = live;
-    document.getElementById("close-control").hidden = !live;
-    document.getElementById("reopen-control").hidden = live;
+    ["close-control", "reopen-control"].forEach(function (id) {
+      var control = document.getElementById(id);  // an editor's only
+      if (control) control.hidden = (id === "close-control") !== live;
+    });
     document.getElementById("closed-warning").hidden = live;
     if (live && (!source || source.readyState === EventSource.CLOSED)) connect();
     if (!live) connection("story closed: not updating");
@@ -348,10 +551,10 @@
     }
   }
 
-  function forgetDraft() {
+  function forgetDraft(said) {
     var store = storage();
     if (store) store.removeItem(draftKey);
-    draftStatus.textContent = "Posted";
+    draftStatus.textContent = said;
   }
 
   (function restoreDraft() {
@@ -391,6 +594,16 @@
       else showPreview("");
     }).catch(function () {});
   }
+
+  // The post button says what it will do: a time to publish at makes it a schedule.
+  var postAt = postForm.elements.publish_at;
+  var postButton = document.getElementById("post-submit");
+  function postLabel() {
+    if (postAt) postButton.textContent = postAt.value ? "Schedule update" : "Post update";
+  }
+  postForm.addEventListener("input", postLabel);
+  postForm.addEventListener("reset", function () { setTimeout(postLabel, 0); });
+  postLabel();
 
   postForm.addEventListener("input", function () {
     saveDraft();

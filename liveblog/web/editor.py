@@ -5,13 +5,21 @@ the page, an error re-renders it (422) with the message beside the field and wha
 typed still in it. `static/desk.js` sends the same forms with `Accept: application/json`
 and gets JSON back instead (errors as `{"errors": {field: message}}`), so one handler
 serves both. Every change needs the session's CSRF token.
+
+Contributors post drafts and may change only their own; everything readers would see at
+once (publishing, scheduling, pinning, deleting, the story itself) is an editor's, and the
+handlers refuse it (403) whatever the page showed. Editors work the queue of drafts and
+scheduled updates from the same desk; its list follows the desk's own stream
+(`GET /api/stories/{slug}/desk/events`, read with the session cookie).
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from functools import wraps
 from typing import Any
 from urllib.parse import parse_qsl, quote
@@ -32,6 +40,7 @@ from ..auth import (
     check_login_form,
     desk_session,
     login_form,
+    require_editor,
     session_id,
     set_cookie,
     start_session,
@@ -112,6 +121,50 @@ def done(request: Request, where: str, data: dict[str, Any], status_code: int = 
 
 def desk_url(slug: str) -> str:
     return f"/admin/stories/{slug}"
+
+
+def desk_answer(update, slug: str) -> dict[str, Any]:
+    """What desk.js is told of an update it changed: the reader event's data once it is
+    published, else the desk log's (with its status), so it lands in the right list."""
+    if update.status == "published":
+        return render.update_event_data(update, slug)
+    return render.queued_event_data(update, slug)
+
+
+def landing(slug: str, update) -> str:
+    """Where a desk without script lands after changing `update`: at it, in whichever list it is now."""
+    if update.status == "published":
+        return f"{desk_url(slug)}#desk-update-{update.id}"
+    if update.status in ("draft", "scheduled"):
+        return f"{desk_url(slug)}#queue-update-{update.id}"
+    return desk_url(slug)
+
+
+OFFSET_RE = re.compile(r"^[+-]?\d{1,4}$")
+MAX_OFFSET_MINUTES = 18 * 60
+
+
+def form_time(form: Form, name: str = "publish_at") -> datetime | None:
+    """A `datetime-local` field as an aware time, None when left empty.
+
+    The browser sends the wall-clock time as typed, without its zone. desk.js puts the
+    zone's offset for that date (minutes east of UTC) in the hidden `tz_offset` field;
+    without script it stays empty and the time is read as UTC, which the form says
+    beside the field.
+    """
+    raw = form.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise Invalid({name: "Give a date and a time, like 2025-03-14T15:30."}) from None
+    if moment.tzinfo is None:
+        offset = form.get("tz_offset", "").strip() or "0"
+        if not OFFSET_RE.match(offset) or abs(int(offset)) > MAX_OFFSET_MINUTES:
+            raise Invalid({name: "The time zone of this form could not be read; reload the page and try again."})
+        moment = moment.replace(tzinfo=timezone(timedelta(minutes=int(offset))))
+    return moment
 
 
 def _throttle(request: Request, svc: Services) -> LoginThrottle:
@@ -229,6 +282,7 @@ async def admin(request: Request, session: DeskSession, form: Form) -> Response:
 
 @editors_only
 async def start_story(request: Request, session: DeskSession, form: Form) -> Response:
+    require_editor(session.editor, "start a story")
     svc = services(request)
     try:
         data = validate(StoryIn, {"title": form.get("title", ""), "summary": form.get("summary", ""),
@@ -250,8 +304,14 @@ async def _desk_page(
     request: Request, session: DeskSession, state: FormState | None = None, status_code: int = 200
 ) -> Response:
     svc = services(request)
+    slug = request.path_params["slug"]
     before = int_param(request, "before", None)
-    story_page = await blocking(svc.store.story_page, request.path_params["slug"], before)
+    story_page = await blocking(svc.store.story_page, slug, before)
+    # The desk log's id before the queue is read: the desk's stream replays from it, so a
+    # change made meanwhile arrives (twice at worst, which changes nothing).
+    desk_last_event_id = await blocking(svc.store.last_desk_event_id, story_page.story.id)
+    drafts = await blocking(svc.store.queued_updates, slug, "draft")
+    scheduled = await blocking(svc.store.queued_updates, slug, "scheduled")
     return page(
         "desk.html",
         status_code,
@@ -259,6 +319,9 @@ async def _desk_page(
         page=story_page,
         story=story_page.story,
         state=state or FormState(),
+        drafts=drafts,
+        scheduled=scheduled,
+        desk_last_event_id=desk_last_event_id,
         readers=svc.hub.story_readers(story_page.story.id),
         poll_seconds=READERS_POLL_SECONDS,
     )
@@ -283,18 +346,24 @@ async def post_update(request: Request, session: DeskSession, form: Form) -> Res
     if "preview" in form:  # the no-script preview: the desk again, with the form as typed
         preview = render.markdown_html(form.get("body", "")[:MAX_BODY])
         return await _desk_page(request, session, FormState("post", form, preview=preview))
+    author = session.editor
+    if not author.is_editor and ("pinned" in form or form.get("publish_at", "").strip()):
+        raise Forbidden("Only an editor can pin or schedule an update; yours goes to the editors as a draft.")
     try:
         data = validate(UpdateIn, {
             "body": form.get("body", ""),
             "headline": form.get("headline", ""),
             "key_event": "key_event" in form,
             "pinned": "pinned" in form,
+            "publish_at": form_time(form),
+            "draft": not author.is_editor,
         })
-        written = await blocking(svc.store.add_update, slug, author=session.editor.name, **data.changes())
+        values = data.model_dump(include={"body", "headline", "key_event", "pinned", "publish_at"})
+        written = await blocking(svc.store.add_update, slug, author=author.name, status=data.status, **values)
     except Invalid as exc:
         return await _refused(request, session, "post", form, exc)
     await svc.hub.announce(written.story_id, written.event_id)
-    return done(request, desk_url(slug), render.update_event_data(written.value, slug), 201)
+    return done(request, desk_url(slug), desk_answer(written.value, slug), 201)
 
 
 @editors_only
@@ -306,15 +375,17 @@ async def get_update(request: Request, session: DeskSession, form: Form) -> Resp
 
 
 async def _edit(request: Request, session: DeskSession, form: Form, form_name: str, changes: dict) -> Response:
+    """Change a published or queued update; a contributor's session may change only its own drafts."""
     svc = services(request)
     slug, update_id = request.path_params["slug"], request.path_params["update_id"]
+    only_author = None if session.editor.is_editor else session.editor.name
     try:
         data = validate(UpdatePatch, changes)
-        written = await blocking(svc.store.edit_update, slug, update_id, **data.changes())
+        written = await blocking(svc.store.edit_update, slug, update_id, only_author, **data.changes())
     except Invalid as exc:
         return await _refused(request, session, form_name, form, exc)
     await svc.hub.announce(written.story_id, written.event_id)
-    return done(request, f"{desk_url(slug)}#desk-update-{update_id}", render.update_event_data(written.value, slug))
+    return done(request, landing(slug, written.value), desk_answer(written.value, slug))
 
 
 @editors_only
@@ -325,11 +396,13 @@ async def edit_update(request: Request, session: DeskSession, form: Form) -> Res
 
 @editors_only
 async def pin_update(request: Request, session: DeskSession, form: Form) -> Response:
+    require_editor(session.editor, "pin an update")
     return await _edit(request, session, form, "pin", {"pinned": form.get("pinned") == "1"})
 
 
 @editors_only
 async def delete_update(request: Request, session: DeskSession, form: Form) -> Response:
+    require_editor(session.editor, "delete an update")
     svc = services(request)
     slug, update_id = request.path_params["slug"], request.path_params["update_id"]
     try:
@@ -354,13 +427,63 @@ async def _change_story(request: Request, session: DeskSession, form: Form, form
 
 @editors_only
 async def edit_story(request: Request, session: DeskSession, form: Form) -> Response:
+    require_editor(session.editor, "change a story's title or summary")
     changes = {"title": form.get("title", ""), "summary": form.get("summary", "")}
     return await _change_story(request, session, form, "story", changes)
 
 
 @editors_only
 async def story_status(request: Request, session: DeskSession, form: Form) -> Response:
+    require_editor(session.editor, "close or reopen a story")
     return await _change_story(request, session, form, "status", {"status": form.get("status", "")})
+
+
+# -- the queue: drafts and scheduled updates --------------------------------------
+
+
+async def _queue_change(request: Request, session: DeskSession, form: Form, doing: str, change, *args) -> Response:
+    """Publish, reject, cancel or reschedule a queued update: an editor's call (403 otherwise)."""
+    require_editor(session.editor, doing)
+    svc = services(request)
+    slug, update_id = request.path_params["slug"], request.path_params["update_id"]
+    try:
+        written = await blocking(change, slug, update_id, *args)
+    except Invalid as exc:
+        return await _refused(request, session, f"queue-{update_id}", form, exc)
+    await svc.hub.announce(written.story_id, written.event_id)
+    return done(request, landing(slug, written.value), desk_answer(written.value, slug))
+
+
+@editors_only
+async def publish_update(request: Request, session: DeskSession, form: Form) -> Response:
+    store = services(request).store
+    return await _queue_change(request, session, form, "publish an update", store.publish_update)
+
+
+@editors_only
+async def reject_update(request: Request, session: DeskSession, form: Form) -> Response:
+    store = services(request).store
+    return await _queue_change(request, session, form, "reject an update", store.reject_update)
+
+
+@editors_only
+async def cancel_update(request: Request, session: DeskSession, form: Form) -> Response:
+    store = services(request).store
+    return await _queue_change(request, session, form, "cancel a scheduled update", store.unschedule_update)
+
+
+@editors_only
+async def schedule_update(request: Request, session: DeskSession, form: Form) -> Response:
+    """Move a scheduled update to another time (the desk's "change time" form)."""
+    require_editor(session.editor, "schedule an update")
+    form_name = f"schedule-{request.path_params['update_id']}"
+    try:
+        publish_at = form_time(form)
+        if publish_at is None:
+            raise Invalid({"publish_at": "Give the new time, or publish it now."})
+    except Invalid as exc:
+        return await _refused(request, session, form_name, form, exc)
+    return await _edit(request, session, form, form_name, {"publish_at": publish_at})
 
 
 @editors_only
@@ -399,4 +522,8 @@ routes = [
     Route("/admin/stories/{slug}/updates/{update_id:int}", edit_update, methods=["POST"]),
     Route("/admin/stories/{slug}/updates/{update_id:int}/pin", pin_update, methods=["POST"]),
     Route("/admin/stories/{slug}/updates/{update_id:int}/delete", delete_update, methods=["POST"]),
+    Route("/admin/stories/{slug}/updates/{update_id:int}/publish", publish_update, methods=["POST"]),
+    Route("/admin/stories/{slug}/updates/{update_id:int}/reject", reject_update, methods=["POST"]),
+    Route("/admin/stories/{slug}/updates/{update_id:int}/cancel", cancel_update, methods=["POST"]),
+    Route("/admin/stories/{slug}/updates/{update_id:int}/schedule", schedule_update, methods=["POST"]),
 ]

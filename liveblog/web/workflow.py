@@ -4,8 +4,8 @@ cancel, and the desk's own event stream.
 Contributors post drafts (see `api.create_update`); editors publish, reject, reschedule
 or cancel them. Nothing here reaches readers except a publish, whose `update` event goes
 to the reader log like any other. Queue changes go to the desk log (`DeskEvent`) instead,
-which only `GET /api/stories/{slug}/desk/events` reads: a token-protected stream, since a
-draft is not public.
+which only `GET /api/stories/{slug}/desk/events` reads: a stream for a token or a desk
+session (the desk's EventSource sends its cookie), since a draft is not public.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .. import render
-from ..auth import require_editor, token_author
+from ..auth import require_editor, session_or_token_author, token_author
 from ..stream import requested_last_id
 from .common import api_json, blocking, services
 
@@ -76,12 +76,12 @@ async def desk_events(request: Request) -> Response:
     """The desk's live view of the queue: SSE whose `event:` is the status an update moved
     to (draft, scheduled, published, rejected) and whose data is the update with its status.
 
-    Resumes from `Last-Event-ID` like the reader stream, but over the desk log. A handful of
+    Read with a token or with the desk's session cookie. Resumes from `Last-Event-ID` like the reader stream, but over the desk log. A handful of
     editors per story watch it, so each polls the log (one indexed query per half second)
     rather than joining the readers' fan-out: any process's change shows up without a notice.
     """
     svc = services(request)
-    await token_author(request, svc.store)
+    await session_or_token_author(request, svc.settings, svc.store)
     after = requested_last_id(request.scope)
     story = await blocking(svc.store.get_story, request.path_params["slug"])
     if after is None:
