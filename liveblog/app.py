@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -25,7 +24,7 @@ from .stream import SERVER_SEND, EventStream
 from .stream_limit import StreamLimit
 from .web import api, editor, feeds, follow, openapi, reader, uploads, workflow
 from .web.common import Services
-from .web.framing import FramingPolicy
+from .web.headers import SecurityHeaders
 
 log = logging.getLogger("liveblog")
 
@@ -36,6 +35,11 @@ class Liveblog(Starlette):
         # to its socket directly (see stream.py).
         scope[SERVER_SEND] = send
         await super().__call__(scope, receive, send)
+
+    def build_middleware_stack(self):
+        # Outermost, around Starlette's error middleware too, so 500 pages carry the
+        # security headers; the story page may reach the embed providers (embeds.py).
+        return SecurityHeaders(super().build_middleware_stack(), embeds.frame_origins(), embeds.oembed_origins())
 
 
 def _end_streams_on_exit(hub: Hub) -> None:
@@ -93,7 +97,6 @@ def create_app(settings: Settings | None = None, background=()) -> Starlette:
     app = Liveblog(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(FramingPolicy)],
         exception_handlers={HTTPException: handle_http_exception, **EXCEPTION_HANDLERS},
     )
     app.state.services = services
