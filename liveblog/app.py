@@ -26,7 +26,7 @@ from .stream import SERVER_SEND, EventStream, serve_directly, stream_slug
 from .stream_limit import StreamLimit
 from .web import api, editor, feeds, follow, openapi, reader, uploads, workflow
 from .web.common import Services
-from .web.framing import FramingPolicy
+from .web.headers import SecurityHeaders
 
 log = logging.getLogger("liveblog")
 
@@ -45,6 +45,11 @@ class Liveblog(Starlette):
             await serve_directly(self.events, scope, receive, send, slug)
             return
         await super().__call__(scope, receive, send)
+
+    def build_middleware_stack(self):
+        # Outermost, around Starlette's error middleware too, so 500 pages carry the
+        # security headers; the story page may reach the embed providers (embeds.py).
+        return SecurityHeaders(super().build_middleware_stack(), embeds.frame_origins(), embeds.oembed_origins())
 
 
 def _end_streams_on_exit(hub: Hub) -> None:
@@ -104,7 +109,7 @@ def create_app(settings: Settings | None = None, background=()) -> Starlette:
         lifespan=lifespan,
         # Pages, feeds and static files go out compressed (event streams are excluded by
         # content type, and readers' streams never pass through middleware at all).
-        middleware=[Middleware(FramingPolicy), Middleware(GZipMiddleware, minimum_size=1024)],
+        middleware=[Middleware(GZipMiddleware, minimum_size=1024)],
         exception_handlers={HTTPException: handle_http_exception, **EXCEPTION_HANDLERS},
     )
     app.state.services = services

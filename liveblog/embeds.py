@@ -22,7 +22,8 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from itertools import product
+from urllib.parse import quote, urlencode, urlsplit
 
 SHIPPED = Path(__file__).resolve().parent / "data" / "oembed_providers.json"
 
@@ -90,6 +91,52 @@ def card(url: str, title: str = "") -> str | None:
         f"which may set cookies and learn that you are reading this.</p>"
         "</figure>"
     )
+
+
+def oembed_origins() -> tuple[str, ...]:
+    """Where `static/consent.js` may fetch oEmbed answers from (the story page's connect-src)."""
+    return tuple(sorted({_origin(provider.oembed) for provider in _providers}))
+
+
+def frame_origins() -> tuple[str, ...]:
+    """Where the cards' player iframes may load from (the story page's frame-src).
+
+    A host built from the link (`https://{host}/…`) gives one origin for each host its
+    patterns' group can match, when that group is a list of plain names; otherwise only the
+    scheme (`https:`), since the hosts cannot be known in advance.
+    """
+    origins = set()
+    for provider in _providers:
+        if not provider.frame:
+            continue
+        netloc = urlsplit(provider.frame).netloc
+        groups = re.findall(r"\{(\w+)\}", netloc)
+        if not groups:
+            origins.add(_origin(provider.frame))
+            continue
+        scheme = urlsplit(provider.frame).scheme
+        for pattern in provider.urls:
+            choices = [_alternatives(pattern, group) for group in groups]
+            if any(choice is None for choice in choices):
+                origins.add(f"{scheme}:")
+                continue
+            for values in product(*choices):
+                origins.add(f"{scheme}://{netloc.format(**dict(zip(groups, values)))}")
+    return tuple(sorted(origins))
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+_NAMES = r"(?:[\w-]|\\\.)+"
+
+
+def _alternatives(pattern: re.Pattern, group: str) -> list[str] | None:
+    """The plain names a named group can match (`(?P<host>a\\.org|b\\.net)`), else None."""
+    found = re.search(rf"\(\?P<{group}>({_NAMES}(?:\|{_NAMES})*)\)", pattern.pattern)
+    return [name.replace("\\.", ".") for name in found[1].split("|")] if found else None
 
 
 # A paragraph that is only a URL, or only one link, as the sanitizer writes them.

@@ -134,7 +134,11 @@ def _first_line(exc: Exception) -> str:
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
-    return error_response(request, 500, "Something went wrong on our side; nothing you sent was lost.")
+    # The server closes the connection after an unhandled exception; saying so keeps the
+    # client from sending its next request down a dead kept-alive connection.
+    return error_response(
+        request, 500, "Something went wrong on our side; nothing you sent was lost.", headers={"Connection": "close"}
+    )
 
 
 EXCEPTION_HANDLERS = {

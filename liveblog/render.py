@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 from html import unescape
 from typing import Any
@@ -41,7 +42,24 @@ def _clean(html: str) -> str:
         attributes=_ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
+        attribute_filter=_srcset_filter,
     )
+
+
+_SCHEME = re.compile(r"^([^/?#]*?):")
+
+
+def _srcset_filter(tag: str, attribute: str, value: str) -> str | None:
+    """nh3 checks the scheme of `src` and `href` but not of each `srcset` candidate: drop
+    a srcset naming anything but http(s) or a relative URL (`javascript:`, `data:`…)."""
+    if attribute != "srcset":
+        return value
+    for candidate in value.split(","):
+        url = re.sub(r"[\x00-\x20]", "", candidate.strip().split(" ")[0])  # browsers drop these too
+        scheme = _SCHEME.match(url)
+        if scheme and scheme[1].lower() not in ("http", "https"):
+            return None
+    return value
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -16,6 +16,7 @@ from starlette.requests import Request
 
 from .errors import LiveblogError, handle_unexpected, handler_for
 from .fanout import Frame, Hub, Reader, Topic, TransportReader, make_frame
+from .web.headers import PLAIN
 
 log = logging.getLogger("liveblog.stream")
 
@@ -24,6 +25,7 @@ SSE_HEADERS = [
     (b"cache-control", b"no-cache"),
     (b"x-accel-buffering", b"no"),
     (b"access-control-allow-origin", b"*"),
+    *PLAIN,
 ]
 
 SERVER_SEND = "liveblog.server_send"
@@ -94,6 +96,7 @@ async def serve_directly(endpoint, scope, receive, send, slug: str) -> None:
         if handler is handle_unexpected:  # inside the app, the server would log it
             log.exception("could not open the event stream of %r", slug)
         response = await handler(Request(scope), exc)
+    response.headers.update({name.decode(): value.decode() for name, value in PLAIN})
     await response(scope, receive, send)
 
 

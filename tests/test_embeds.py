@@ -141,7 +141,7 @@ def test_cards_load_nothing_external_before_the_click_and_remember_consent(provi
         page.wait_for_selector('#story[data-connected="yes"]')
         page.frame_locator('.embed-card[data-provider="Standin"] iframe').locator("#standin").wait_for()
         server.post(slug, "https://standin.example/post/2")
-        page.wait_for_function("document.querySelectorAll('.embed-card[data-provider=Standin] iframe').length == 2")
+        page.wait_for_function("() => document.querySelectorAll('.embed-card[data-provider=Standin] iframe').length == 2")
         assert page.locator('.embed-card[data-provider="Framer"] .embed-load').is_visible()
         assert not any(p.startswith("/player/") for p in StandIn.seen)
 

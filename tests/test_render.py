@@ -22,6 +22,9 @@ from liveblog import render
         '<a href="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==">x</a>',
         "<object data=x></object><embed src=x>",
         '<form action="https://evil.example"><input name=a></form>',
+        '<img srcset="javascript:alert(1) 1x">',
+        '<img src=x srcset="https://example.com/a.png 1x, data:text/html,<script>alert(1)</script> 2x">',
+        '<img srcset=" java&#9;script:alert(1) 1x">',
     ],
 )
 def test_script_never_survives(body):
@@ -31,6 +34,12 @@ def test_script_never_survives(body):
     assert not re.search(r"<[^>]*\son\w+\s*=", html), html  # no event-handler attribute
     assert not re.search(r"<[^>]*\sstyle\s*=", html), html
     assert not re.search(r"""(href|src|action)\s*=\s*["']?\s*(javascript|data):""", html), html
+    assert not re.search(r"<[^>]*(javascript|data):", html), html  # in no attribute, srcset included
+
+
+def test_srcset_of_ordinary_images_is_kept():
+    html = render.markdown_html('<img src="a.png" srcset="a.png 1x, https://example.com/b.png 2x" alt="">')
+    assert 'srcset="a.png 1x, https://example.com/b.png 2x"' in html
 
 
 def test_markdown_is_rendered():

@@ -57,7 +57,7 @@ async def story(request: Request) -> Response:
 
 
 async def embed(request: Request) -> Response:
-    """The compact page for iframes on other sites (framing allowed in web/framing.py)."""
+    """The compact page for iframes on other sites (framing allowed in web/headers.py)."""
     context = await _story_context(request)
     context["page"].updates = context["page"].updates[:EMBED_UPDATES]
     return page("embed.html", keep=EMBED_UPDATES, **context)

@@ -24,7 +24,7 @@ MAX_REQUEST = media.MAX_BYTES + 64 * 1024
 DRAIN_LIMIT = 4 * media.MAX_BYTES
 
 FILE_RE = re.compile(r"^[0-9a-f]{24}-(\d{1,5}x\d{1,5}|\d{1,5}w)\.(jpg|png)$")
-CACHE_FOREVER = {"Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"}
+CACHE_FOREVER = {"Cache-Control": "public, max-age=31536000, immutable"}  # nosniff: web/headers.py, on every response
 
 
 async def _body_within(request: Request) -> bytes:
