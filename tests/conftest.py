@@ -317,3 +317,18 @@ def page(browser):
     yield page
     context.close()
     assert not errors, f"script errors on the page: {errors}"
+
+
+@pytest.fixture
+def contexts(browser):
+    """Browser contexts (each its own cookies and storage) for a test, closed afterwards."""
+    opened = []
+
+    def new(**options):
+        context = browser.new_context(**options)
+        opened.append(context)
+        return context
+
+    yield new
+    for context in opened:
+        context.close()

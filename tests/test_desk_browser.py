@@ -21,20 +21,6 @@ def editors(server) -> tuple[str, str]:
     return make_editor(server, "Ada Byline"), make_editor(server, "Grace Byline")
 
 
-@pytest.fixture
-def contexts(browser):
-    opened = []
-
-    def new(**options):
-        context = browser.new_context(**options)
-        opened.append(context)
-        return context
-
-    yield new
-    for context in opened:
-        context.close()
-
-
 def log_in(page: Page, server, name: str) -> None:
     page.goto(server.url + "/login")
     page.get_by_label("Name").fill(name)

@@ -26,20 +26,6 @@ def people(server) -> dict[str, str]:
     return {"editor": make_editor(server, "Mo Desk"), "contributor": "Kit Stringer"}
 
 
-@pytest.fixture
-def contexts(browser):
-    opened = []
-
-    def new(**options):
-        context = browser.new_context(**options)
-        opened.append(context)
-        return context
-
-    yield new
-    for context in opened:
-        context.close()
-
-
 def open_desk(page, server, slug: str) -> None:
     page.goto(f"{server.url}/admin/stories/{slug}")
     expect(page.locator("#desk")).to_have_attribute("data-queue-connected", "yes", timeout=LIVE)

@@ -54,29 +54,31 @@ async def publish(request: Request) -> Response:
     return api_json(render.update_json(written.value, slug))
 
 
+async def _requeue(request: Request, doing: str, change: str) -> Response:
+    """An editor's change to a queued update that readers never see (no reader event)."""
+    svc = services(request)
+    require_editor(await token_author(request, svc.store), doing)
+    slug, update_id = request.path_params["slug"], request.path_params["update_id"]
+    written = await blocking(getattr(svc.store, change), slug, update_id)
+    return api_json(render.queued_json(written.value, slug))
+
+
 async def reject(request: Request) -> Response:
     """Turn a draft (or scheduled update) down: it never reaches readers; it is kept, not erased."""
-    svc = services(request)
-    require_editor(await token_author(request, svc.store), "reject an update")
-    slug, update_id = request.path_params["slug"], request.path_params["update_id"]
-    written = await blocking(svc.store.reject_update, slug, update_id)
-    return api_json(render.queued_json(written.value, slug))
+    return await _requeue(request, "reject an update", "reject_update")
 
 
 async def cancel(request: Request) -> Response:
     """Cancel a scheduled update: it goes back among the drafts."""
-    svc = services(request)
-    require_editor(await token_author(request, svc.store), "cancel a scheduled update")
-    slug, update_id = request.path_params["slug"], request.path_params["update_id"]
-    written = await blocking(svc.store.unschedule_update, slug, update_id)
-    return api_json(render.queued_json(written.value, slug))
+    return await _requeue(request, "cancel a scheduled update", "unschedule_update")
 
 
 async def desk_events(request: Request) -> Response:
     """The desk's live view of the queue: SSE whose `event:` is the status an update moved
     to (draft, scheduled, published, rejected) and whose data is the update with its status.
 
-    Read with a token or with the desk's session cookie. Resumes from `Last-Event-ID` like the reader stream, but over the desk log. A handful of
+    Read with a token or with the desk's session cookie. Resumes from `Last-Event-ID` like
+    the reader stream, but over the desk log. A handful of
     editors per story watch it, so each polls the log (one indexed query per half second)
     rather than joining the readers' fan-out: any process's change shows up without a notice.
     """
