@@ -107,10 +107,18 @@ class Server:
 
     @property
     def token(self) -> str:
+        """A write-API token, made in this process on the server's database (what
+        `liveblog create-token` does, without starting Python again; test_cli tests the command)."""
         if self._token is None:
-            result = self.cli("create-token", "Test desk")
-            assert result.returncode == 0, result.stderr
-            self._token = result.stdout.strip().splitlines()[-1]
+            from liveblog.db import make_engine
+            from liveblog.settings import Settings
+            from liveblog.store import Store
+
+            engine = make_engine(Settings.load(env=self.env, env_file="").database_url)
+            try:
+                self._token = Store(engine).create_token("Test desk")
+            finally:
+                engine.dispose()
         return self._token
 
     def api(self, method: str, path: str, json_body=None, token: str | None = "default", **kw) -> httpx.Response:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from liveblog.web.openapi import document
 
 schema = schemathesis.openapi.from_dict(document())
-FUZZ = settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+FUZZ = settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
 
 
 @pytest.fixture(scope="module")
