@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event, inspect
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import create_engine
 
@@ -46,7 +46,3 @@ def alembic_config(engine: Engine) -> Config:
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest revision (creating it on an empty database)."""
     command.upgrade(alembic_config(engine), "head")
-
-
-def needs_upgrade(engine: Engine) -> bool:
-    return not inspect(engine).has_table("event")

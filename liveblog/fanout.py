@@ -19,14 +19,14 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from anyio import to_thread
 
 from .broadcast import RESYNC, Backend, Notice
 from .render import sse_frame
 from .models import Story
-from .store import LoggedEvent, Store
+from .store import LOG_BATCH, LoggedEvent, Store
 
 log = logging.getLogger("liveblog.fanout")
 
@@ -370,7 +370,7 @@ class Hub:
                     readers = len(topic.readers)
                     topic.push(frame)
                     self.delivered += readers
-                if not topic.again and len(events) < 1000:
+                if not topic.again and len(events) < LOG_BATCH:
                     return
         except Exception:
             log.warning("could not read new events of story %s; will retry", topic.story_id, exc_info=True)
@@ -426,6 +426,3 @@ class Hub:
     def story_readers(self, story_id: int) -> int:
         topic = self.topics.get(story_id)
         return len(topic.readers) if topic else 0
-
-    def snapshot(self) -> dict[str, Any]:
-        return {"readers": self.readers, "topics": len(self.topics), "delivered": self.delivered, **self.stats}

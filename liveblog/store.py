@@ -31,6 +31,7 @@ from .models import (DeskEvent, Editor, EditorSession, Event, PushJob, PushSubsc
 T = TypeVar("T")
 
 PAGE_SIZE = 50
+LOG_BATCH = 1000  # log entries read at a time; a shorter read means the end was reached
 
 QUEUED = ("draft", "scheduled")  # an update's states before readers see it
 
@@ -118,7 +119,7 @@ class Store:
         session.flush()
         return event.id
 
-    def desk_events_after(self, story_id: int, after: int, limit: int = 1000) -> list[LoggedEvent]:
+    def desk_events_after(self, story_id: int, after: int, limit: int = LOG_BATCH) -> list[LoggedEvent]:
         return self._log_after(DeskEvent, story_id, after, limit)
 
     def last_desk_event_id(self, story_id: int) -> int:
@@ -137,7 +138,7 @@ class Store:
             raise Invalid({"story": "This story is closed; reopen it to post or change updates."})
         return story
 
-    def events_after(self, story_id: int, after: int, limit: int = 1000) -> list[LoggedEvent]:
+    def events_after(self, story_id: int, after: int, limit: int = LOG_BATCH) -> list[LoggedEvent]:
         return self._log_after(Event, story_id, after, limit)
 
     def _log_after(self, log, story_id: int, after: int, limit: int) -> list[LoggedEvent]:

@@ -16,6 +16,7 @@ from starlette.requests import Request
 
 from .errors import LiveblogError, handle_unexpected, handler_for
 from .fanout import Frame, Hub, Reader, Topic, TransportReader, make_frame
+from .store import LOG_BATCH
 from .web.headers import PLAIN
 
 log = logging.getLogger("liveblog.stream")
@@ -153,7 +154,7 @@ class EventStream:
         while True:
             events = await to_thread.run_sync(self.hub.store.events_after, topic.story_id, after)
             frames.extend(make_frame(event) for event in events)
-            if len(events) < 1000:
+            if len(events) < LOG_BATCH:
                 return frames
             after = events[-1].id
 
