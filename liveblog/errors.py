@@ -56,11 +56,6 @@ class Forbidden(LiveblogError):
     status_code = 403
 
 
-class Unavailable(LiveblogError):
-    """The database (or another part we depend on) does not answer right now."""
-
-    status_code = 503
-
 
 class TooManyRequests(LiveblogError):
     """A per-client limit was reached; `retry_after` says when to try again (seconds)."""
@@ -110,7 +105,7 @@ async def handle_liveblog_error(request: Request, exc: LiveblogError) -> Respons
 async def handle_http_exception(request: Request, exc) -> Response:
     if exc.status_code in (204, 304):
         return Response(status_code=exc.status_code)
-    return error_response(request, exc.status_code, exc.detail or "")
+    return error_response(request, exc.status_code, exc.detail or "", headers=exc.headers)
 
 
 async def handle_unavailable(request: Request, exc: Exception) -> Response:

@@ -163,3 +163,9 @@ def test_bad_query_parameters(server):
 def test_healthz(server):
     r = httpx.get(server.url + "/healthz")
     assert r.status_code == 200 and r.json() == {"status": "ok"}
+
+
+def test_wrong_method_says_which_are_allowed(server):
+    r = httpx.delete(server.url + "/api/stories")
+    assert r.status_code == 405
+    assert "GET" in r.headers["allow"]
