@@ -301,9 +301,13 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Debian's headless Chromium, driven by playwright (which never downloads a browser here)."""
+    """Debian's headless Chromium, driven by playwright (which never downloads a browser here).
+
+    One per module: playwright's sync API keeps an event loop running while it is open,
+    which would stop a later module's own asyncio code from running.
+    """
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
