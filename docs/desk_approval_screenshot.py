@@ -20,7 +20,7 @@ from playwright.sync_api import sync_playwright
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 from conftest import CHROMIUM, CHROMIUM_ARGS, _server_starter  # noqa: E402
-from test_desk_http import PASSWORD, Desk  # noqa: E402
+from test_editor import PASSWORD, Desk  # noqa: E402
 
 
 def main() -> None:

@@ -92,9 +92,9 @@ def error_response(
             body["status"] = "unavailable"
         headers = {"Access-Control-Allow-Origin": "*", **(headers or {})}
         return JSONResponse(body, status_code=status_code, headers=headers)
-    from .render import templates  # late: templates load after settings
+    from .templating import render_template  # late: templates load after settings
 
-    html = templates.get_template("error.html").render(status_code=status_code, message=message, errors=errors or {})
+    html = render_template("error.html", status_code=status_code, message=message, errors=errors or {})
     return HTMLResponse(html, status_code=status_code, headers=headers)
 
 

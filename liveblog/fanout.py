@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from anyio import to_thread
+from sse_starlette.event import ServerSentEvent
 
 from .broadcast import RESYNC, Backend, Notice
-from .render import sse_frame
 from .models import Story
 from .store import LOG_BATCH, LoggedEvent, Store
 
@@ -58,6 +58,11 @@ class Frame(NamedTuple):
     chunk: bytes  # the same, as one HTTP chunk
     closes: bool  # a `story` event that closes the story: the last of its stream
     status: str | None  # the story's status, for `story` events
+
+
+def sse_frame(event_id: int, kind: str, data: str) -> bytes:
+    """One event's bytes on the wire, built once and written to every reader."""
+    return ServerSentEvent(id=str(event_id), event=kind, data=data, sep="\n").encode()
 
 
 def make_frame(event: LoggedEvent) -> Frame:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from .events import ReaderEvent, StoryChanged, UpdateEdited, UpdatePosted
 from .models import Story, utcnow
 from .render import plain_excerpt
 
@@ -36,18 +37,18 @@ VAPID_KEY = "vapid"
 GONE = (404, 410)  # the push service says the subscription has ended
 
 
-def message(kind: str, data: dict[str, Any], story: Story | None) -> dict[str, str] | None:
+def message(event: "ReaderEvent", story: Story | None) -> dict[str, str] | None:
     """What followers are told of an event, or None when it is not one they follow."""
     if story is None:
         return None
-    if kind == "update" and data.get("key_event"):
+    if isinstance(event, UpdatePosted) and not isinstance(event, UpdateEdited) and event.key_event:
         return {
             "title": story.title,
-            "body": data.get("headline") or plain_excerpt(data.get("body_html", "")),
-            "url": f"/stories/{story.slug}#update-{data['id']}",
+            "body": event.headline or plain_excerpt(event.body_html),
+            "url": f"/stories/{story.slug}#update-{event.id}",
             "tag": f"liveblog-{story.slug}",
         }
-    if kind == "story" and data.get("status") == "closed":
+    if isinstance(event, StoryChanged) and event.closes:
         return {
             "title": story.title,
             "body": "This story has closed: there will be no more updates.",

@@ -1,4 +1,4 @@
-"""Pure rendering: Markdown to sanitized HTML, the update partial, JSON shapes, SSE frames."""
+"""Pure rendering: Markdown to sanitized HTML, JSON shapes, structured data."""
 
 from __future__ import annotations
 
@@ -9,13 +9,10 @@ from html import unescape
 from typing import Any
 
 import nh3
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markdown_it import MarkdownIt
-from sse_starlette.event import ServerSentEvent
 
 from . import embeds
 from .models import Story, Update
-from .resources import resource_dir
 
 _markdown = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
 
@@ -80,21 +77,6 @@ def clock(moment: datetime | None) -> str:
     return moment.astimezone(timezone.utc).strftime("%d %b %Y, %H:%M UTC")
 
 
-templates = Environment(
-    loader=FileSystemLoader(str(resource_dir("templates"))),
-    autoescape=select_autoescape(["html", "xml"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-templates.filters["iso"] = iso
-templates.filters["clock"] = clock
-
-
-def update_html(update: Update, slug: str) -> str:
-    """The one partial both the page and the live stream use for an update."""
-    return templates.get_template("_update.html").render(update=update, slug=slug)
-
-
 def story_json(story: Story, base_url: str = "") -> dict[str, Any]:
     return {
         "slug": story.slug,
@@ -127,34 +109,8 @@ def queued_json(update: Update, slug: str) -> dict[str, Any]:
     return {**update_json(update, slug), "status": update.status, "publish_at": iso(update.publish_at)}
 
 
-def queued_event_data(update: Update, slug: str) -> dict[str, Any]:
-    """A queued update as the desk's log carries it: with its status, its Markdown and the partial."""
-    return {**queued_json(update, slug), "html": update_html(update, slug)}
-
-
-def update_event_data(update: Update, slug: str) -> dict[str, Any]:
-    data = update_json(update, slug)
-    del data["body"]
-    return {"id": update.id, "story": slug, "html": update_html(update, slug), **data}
-
-
-def story_event_data(story: Story) -> dict[str, Any]:
-    return {
-        "slug": story.slug,
-        "title": story.title,
-        "summary": story.summary,
-        "status": story.status,
-        "closed_at": iso(story.closed_at),
-    }
-
-
 def compact_json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-
-
-def sse_frame(event_id: int, kind: str, data: str) -> bytes:
-    """One event's bytes on the wire, built once and written to every reader."""
-    return ServerSentEvent(id=str(event_id), event=kind, data=data, sep="\n").encode()
 
 
 def json_for_script(data: Any) -> str:

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from . import push, render
+from .events import QueueChanged, ReaderEvent, StoryChanged, UpdateDeleted, UpdateEdited, UpdatePosted, encode
 from .errors import Forbidden, Invalid, StoryNotFound, UpdateNotFound
 from .models import (DeskEvent, Editor, EditorSession, Event, PushJob, PushSubscription, ServerKey, Story, Token,
                      Update, utcnow)
@@ -95,16 +96,16 @@ class Store:
 
     # -- the log -------------------------------------------------------------
 
-    def _append(self, session: Session, story_id: int, kind: str, data: dict[str, Any]) -> int:
-        event = Event(story_id=story_id, kind=kind, data=render.compact_json(data))
-        session.add(event)
+    def _append(self, session: Session, story_id: int, event: ReaderEvent) -> int:
+        row = Event(story_id=story_id, kind=event.kind, data=encode(event))
+        session.add(row)
         session.flush()
-        self._owe_push(session, story_id, event.id, kind, data)
-        return event.id
+        self._owe_push(session, story_id, row.id, event)
+        return row.id
 
-    def _owe_push(self, session: Session, story_id: int, event_id: int, kind: str, data: dict[str, Any]) -> None:
+    def _owe_push(self, session: Session, story_id: int, event_id: int, event: ReaderEvent) -> None:
         """A push job, in the event's own transaction, when the event is one followers are told of."""
-        message = push.message(kind, data, session.get(Story, story_id))
+        message = push.message(event, session.get(Story, story_id))
         if message is None:
             return
         followed = session.exec(select(PushSubscription.id).where(PushSubscription.story_id == story_id).limit(1))
@@ -113,8 +114,8 @@ class Store:
 
     def _append_desk(self, session: Session, story: Story, update: Update) -> int:
         """A change to the queue of drafts and scheduled updates: the desk's log, never the readers'."""
-        data = render.queued_event_data(update, story.slug)
-        event = DeskEvent(story_id=story.id, kind=update.status, data=render.compact_json(data))
+        queued = QueueChanged.of(update, story.slug)
+        event = DeskEvent(story_id=story.id, kind=queued.kind, data=encode(queued))
         session.add(event)
         session.flush()
         return event.id
@@ -200,7 +201,7 @@ class Store:
                 story = Story(slug=slug, title=title, summary=summary, **image)
                 s.add(story)
                 s.flush()
-                event_id = self._append(s, story.id, "story", render.story_event_data(story))
+                event_id = self._append(s, story.id, StoryChanged.of(story))
         except IntegrityError:
             raise Invalid({"slug": f"{slug!r} is already taken by another story."}) from None
         return Written(story, story.id, event_id)
@@ -225,7 +226,7 @@ class Store:
                 setattr(story, key, value)
             s.add(story)
             s.flush()
-            event_id = self._append(s, story.id, "story", render.story_event_data(story))
+            event_id = self._append(s, story.id, StoryChanged.of(story))
         return Written(story, story.id, event_id)
 
     def get_story(self, slug: str) -> Story:
@@ -280,7 +281,7 @@ class Store:
                 return Written(update, story.id, None)
             if pinned:
                 self._pin(s, story, update)
-            event_id = self._append(s, story.id, "update", render.update_event_data(update, slug))
+            event_id = self._append(s, story.id, UpdatePosted.of(update, slug))
         return Written(update, story.id, event_id)
 
     def _pin(self, s: Session, story: Story, update: Update) -> int | None:
@@ -294,7 +295,7 @@ class Store:
             s.add(other)
             s.flush()
             if other.status == "published":
-                event_id = self._append(s, story.id, "edit", render.update_event_data(other, story.slug))
+                event_id = self._append(s, story.id, UpdateEdited.of(other, story.slug))
         update.pinned = True
         s.add(update)
         s.flush()
@@ -347,7 +348,7 @@ class Store:
                 update.pinned = False
             s.add(update)
             s.flush()
-            event_id = self._append(s, story.id, "edit", render.update_event_data(update, slug))
+            event_id = self._append(s, story.id, UpdateEdited.of(update, slug))
         return Written(update, story.id, event_id)
 
     def delete_update(self, slug: str, update_id: int) -> Written[int]:
@@ -357,7 +358,7 @@ class Store:
             update.status = "deleted"
             update.pinned = False
             s.add(update)
-            event_id = self._append(s, story.id, "delete", {"id": update.id, "story": slug})
+            event_id = self._append(s, story.id, UpdateDeleted(update.id, slug))
         return Written(update_id, story.id, event_id)
 
     def _published(self, story_id: int):
@@ -482,7 +483,7 @@ class Store:
             if update.pinned:
                 update.pinned = False
                 self._pin(s, story, update)
-            event_id = self._append(s, story.id, "update", render.update_event_data(update, slug))
+            event_id = self._append(s, story.id, UpdatePosted.of(update, slug))
         return Written(update, story.id, event_id)
 
     def reject_update(self, slug: str, update_id: int) -> Written[Update]:

@@ -12,8 +12,8 @@ import pytest
 from playwright.sync_api import expect
 
 from conftest import server_env
-from test_desk_browser import log_in, start_story
-from test_desk_http import Desk, make_editor
+from test_editor_browser import log_in, start_story
+from test_editor import Desk, make_editor
 from test_embed_browser import third_party_site  # noqa: F401 (a fixture)
 from test_embeds import StandIn, provider  # noqa: F401 (a fixture)
 from test_media import jpeg

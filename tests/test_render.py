@@ -57,7 +57,8 @@ def test_iso_treats_naive_as_utc():
 
 
 def test_sse_frame_wire_format():
-    frame = render.sse_frame(42, "update", '{"a":1}')
+    from liveblog.fanout import sse_frame
+    frame = sse_frame(42, "update", '{"a":1}')
     assert frame == b'id: 42\nevent: update\ndata: {"a":1}\n\n'
 
 

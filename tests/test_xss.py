@@ -19,8 +19,8 @@ from playwright.sync_api import expect
 from liveblog.db import make_engine
 from liveblog.render import HEADLINE_MAX, shorten
 from liveblog.store import Store
-from test_desk_browser import log_in
-from test_desk_http import make_editor
+from test_editor_browser import log_in
+from test_editor import make_editor
 from test_media import jpeg
 
 pytestmark = pytest.mark.browser

@@ -10,7 +10,7 @@ from .. import media, render
 from ..auth import require_editor, token_author
 from ..errors import Forbidden, Invalid
 from .common import api_json, base_url, blocking, int_param, services
-from .inputs import StoryIn, StoryPatch, UpdateIn, UpdatePatch, parse_request
+from ..inputs import StoryIn, StoryPatch, UpdateIn, UpdatePatch, parse_request
 
 MAX_LIMIT = 200
 

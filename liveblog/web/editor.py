@@ -29,6 +29,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from .. import render
+from ..events import QueueChanged, StoryChanged, UpdatePosted, payload
 from ..auth import (
     LOGIN_COOKIE,
     LOGIN_FORM_MAX_AGE,
@@ -48,7 +49,7 @@ from ..auth import (
 )
 from ..errors import Forbidden, Invalid, Unauthorized, wants_json
 from .common import Services, blocking, int_param, services
-from .inputs import MAX_BODY, StoryIn, StoryPatch, UpdateIn, UpdatePatch, read_body, validate
+from ..inputs import MAX_BODY, StoryIn, StoryPatch, UpdateIn, UpdatePatch, read_body, validate
 from .reader import page
 
 READERS_POLL_SECONDS = 5
@@ -127,8 +128,8 @@ def desk_answer(update, slug: str) -> dict[str, Any]:
     """What desk.js is told of an update it changed: the reader event's data once it is
     published, else the desk log's (with its status), so it lands in the right list."""
     if update.status == "published":
-        return render.update_event_data(update, slug)
-    return render.queued_event_data(update, slug)
+        return payload(UpdatePosted.of(update, slug))
+    return payload(QueueChanged.of(update, slug))
 
 
 def landing(slug: str, update) -> str:
@@ -422,7 +423,7 @@ async def _change_story(request: Request, session: DeskSession, form: Form, form
     except Invalid as exc:
         return await _refused(request, session, form_name, form, exc)
     await svc.hub.announce(written.story_id, written.event_id)
-    return done(request, desk_url(slug), render.story_event_data(written.value))
+    return done(request, desk_url(slug), payload(StoryChanged.of(written.value)))
 
 
 @editors_only

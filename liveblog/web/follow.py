@@ -15,7 +15,7 @@ from starlette.routing import Route
 from .. import push, render
 from ..errors import Invalid, LiveblogError
 from .common import base_url, blocking, services
-from .inputs import SubscriptionIn, UnsubscribeIn, parse
+from ..inputs import SubscriptionIn, UnsubscribeIn, parse
 
 ATOM = "http://www.w3.org/2005/Atom"
 

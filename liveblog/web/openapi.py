@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from .common import api_json
-from .inputs import MAX_BODY, StoryIn, StoryPatch, UpdateIn, UpdatePatch
+from ..inputs import MAX_BODY, StoryIn, StoryPatch, UpdateIn, UpdatePatch
 from .api import MAX_LIMIT
 
 _TIME = {"type": "string", "format": "date-time"}

@@ -9,12 +9,13 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from .. import media, render
+from ..templating import render_template
 from ..errors import Invalid
 from .common import base_url, blocking, int_param, services
 
 
 def page(name: str, status_code: int = 200, **context) -> HTMLResponse:
-    return HTMLResponse(render.templates.get_template(name).render(**context), status_code=status_code)
+    return HTMLResponse(render_template(name, **context), status_code=status_code)
 
 
 async def index(request: Request) -> Response:

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from test_desk_browser import LIVE, assert_not_reloaded, log_in, mark_no_reload, start_story
-from test_desk_http import PASSWORD, make_editor
+from test_editor_browser import LIVE, assert_not_reloaded, log_in, mark_no_reload, start_story
+from test_editor import PASSWORD, make_editor
 
 pytestmark = pytest.mark.browser
 

@@ -19,9 +19,9 @@ from pydantic import (
 )
 from typing_extensions import Annotated
 
-from ..errors import Invalid, LiveblogError
-from ..media import NAME_RE as MEDIA_NAME_RE
-from ..store import SLUG_RE
+from .errors import Invalid, LiveblogError
+from .media import NAME_RE as MEDIA_NAME_RE
+from .store import SLUG_RE
 
 MAX_BODY = 50_000
 MAX_REQUEST_BYTES = 1024 * 1024

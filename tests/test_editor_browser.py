@@ -9,7 +9,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from test_desk_http import PASSWORD, make_editor
+from test_editor import PASSWORD, make_editor
 
 pytestmark = pytest.mark.browser
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from test_desk_http import PASSWORD, Desk, make_editor, textarea, updates
+from test_editor import PASSWORD, Desk, make_editor, textarea, updates
 
 JSON = {"Accept": "application/json"}
 

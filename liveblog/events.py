@@ -1,0 +1,148 @@
+"""The events of a story's two logs: each kind, with its payload as a typed dataclass.
+
+The readers' log (`models.Event`, streamed to everyone, SPEC's four kinds):
+
+    StoryChanged   "story"   started, retitled, closed or reopened
+    UpdatePosted   "update"  an update readers see for the first time
+    UpdateEdited   "edit"    a published update changed
+    UpdateDeleted  "delete"  a published update taken down
+
+The desk's log (`models.DeskEvent`, for editors only): `QueueChanged`, whose kind is
+the status a queued update moved to (draft, scheduled, published, rejected).
+
+An event is built from the rows it describes, once, at write time; `encode` gives the
+one line of JSON that the log keeps and every stream sends. `static/kinds.js` names the
+same kinds for the scripts (tests/test_events.py keeps the two in step).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar, Union
+
+from .models import Story, Update
+from .render import iso
+from .templating import update_html
+
+STORY, UPDATE, EDIT, DELETE = "story", "update", "edit", "delete"
+READER_KINDS = (STORY, UPDATE, EDIT, DELETE)
+
+DRAFT, SCHEDULED, PUBLISHED, REJECTED = "draft", "scheduled", "published", "rejected"
+DESK_KINDS = (DRAFT, SCHEDULED, PUBLISHED, REJECTED)
+
+
+@dataclass(frozen=True)
+class StoryChanged:
+    """The story was started, or its title, summary or status changed.
+
+    One that says `closed` is the last event of every stream of the story.
+    """
+
+    kind: ClassVar[str] = STORY
+    slug: str
+    title: str
+    summary: str
+    status: str
+    closed_at: str | None
+
+    @property
+    def closes(self) -> bool:
+        return self.status == "closed"
+
+    @classmethod
+    def of(cls, story: Story) -> "StoryChanged":
+        return cls(story.slug, story.title, story.summary, story.status, iso(story.closed_at))
+
+
+@dataclass(frozen=True)
+class UpdatePosted:
+    """An update readers see for the first time: posted, or published from the queue.
+
+    `html` is the update rendered by the partial the page itself uses, so a client
+    inserts it as it is.
+    """
+
+    kind: ClassVar[str] = UPDATE
+    closes: ClassVar[bool] = False
+    id: int
+    story: str
+    html: str
+    body_html: str
+    headline: str
+    author: str
+    created_at: str | None
+    edited_at: str | None
+    key_event: bool
+    pinned: bool
+
+    @classmethod
+    def of(cls, update: Update, slug: str) -> "UpdatePosted":
+        return cls(
+            update.id, slug, update_html(update, slug), update.body_html, update.headline, update.author,
+            iso(update.created_at), iso(update.edited_at), update.key_event, update.pinned,
+        )
+
+
+@dataclass(frozen=True)
+class UpdateEdited(UpdatePosted):
+    """A published update changed: its text, headline, key-event mark or pin."""
+
+    kind: ClassVar[str] = EDIT
+
+
+@dataclass(frozen=True)
+class UpdateDeleted:
+    """A published update was taken down; readers remove it (the log keeps what it said)."""
+
+    kind: ClassVar[str] = DELETE
+    closes: ClassVar[bool] = False
+    id: int
+    story: str
+
+
+ReaderEvent = Union[StoryChanged, UpdatePosted, UpdateEdited, UpdateDeleted]
+
+
+@dataclass(frozen=True)
+class QueueChanged:
+    """A draft or scheduled update came into the queue, changed in it, or left it.
+
+    For the desk only: it carries the Markdown (`body`) for the edit form, the status
+    the update moved to (which is also the event's kind) and its time to go out.
+    """
+
+    id: int
+    story: str
+    body: str
+    body_html: str
+    headline: str
+    author: str
+    created_at: str | None
+    edited_at: str | None
+    key_event: bool
+    pinned: bool
+    status: str
+    publish_at: str | None
+    html: str
+
+    @property
+    def kind(self) -> str:
+        return self.status
+
+    @classmethod
+    def of(cls, update: Update, slug: str) -> "QueueChanged":
+        return cls(
+            update.id, slug, update.body, update.body_html, update.headline, update.author,
+            iso(update.created_at), iso(update.edited_at), update.key_event, update.pinned,
+            update.status, iso(update.publish_at), update_html(update, slug),
+        )
+
+
+def payload(event: ReaderEvent | QueueChanged) -> dict[str, Any]:
+    return asdict(event)
+
+
+def encode(event: ReaderEvent | QueueChanged) -> str:
+    """The event's one line of JSON, as the log keeps it and the stream sends it."""
+    return json.dumps(asdict(event), ensure_ascii=False, separators=(",", ":"))
