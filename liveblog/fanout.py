@@ -11,7 +11,6 @@ from memory without a query.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import socket
 import struct
@@ -22,9 +21,10 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from anyio import to_thread
-from sse_starlette.event import ServerSentEvent
 
+from . import sse
 from .broadcast import RESYNC, Backend, Notice
+from .events import STORY
 from .models import Story
 from .store import LOG_BATCH, LoggedEvent, Store
 
@@ -44,14 +44,6 @@ TICK_SECONDS = 5.0  # each tick re-reads the log, a safety net should a notice b
 KEEPALIVE_IDLE = 7.5
 FORGET_TICKS = 6  # a topic with no readers for this many ticks (30 s) is let go
 
-KEEPALIVE = b": keep-alive\n\n"
-
-
-def chunked(raw: bytes) -> bytes:
-    """The HTTP/1.1 chunk that carries `raw`, as uvicorn would write it."""
-    return b"%x\r\n%s\r\n" % (len(raw), raw)
-
-
 class Frame(NamedTuple):
     id: int
     raw: bytes  # the SSE frame
@@ -60,18 +52,13 @@ class Frame(NamedTuple):
     status: str | None  # the story's status, for `story` events
 
 
-def sse_frame(event_id: int, kind: str, data: str) -> bytes:
-    """One event's bytes on the wire, built once and written to every reader."""
-    return ServerSentEvent(id=str(event_id), event=kind, data=data, sep="\n").encode()
-
-
 def make_frame(event: LoggedEvent) -> Frame:
-    raw = sse_frame(event.id, event.kind, event.data)
-    status = json.loads(event.data).get("status") if event.kind == "story" else None
-    return Frame(event.id, raw, chunked(raw), status == "closed", status)
+    raw = sse.frame(event.id, event.kind, event.data)
+    status = ("closed" if event.closes else "live") if event.kind == STORY else None
+    return Frame(event.id, raw, sse.chunked(raw), event.closes, status)
 
 
-KEEPALIVE_FRAME = Frame(0, KEEPALIVE, chunked(KEEPALIVE), False, None)
+KEEPALIVE_FRAME = Frame(0, sse.KEEPALIVE, sse.chunked(sse.KEEPALIVE), False, None)
 
 
 class Reader:

@@ -73,8 +73,6 @@ async def metrics(request: Request) -> Response:
     lag_events, oldest = await blocking(svc.store.undelivered, {t.story_id: t.last_id for t in hub.topics.values()})
     lag_seconds = 0.0
     if oldest is not None:
-        if oldest.tzinfo is None:  # SQLite keeps no zone; we write UTC
-            oldest = oldest.replace(tzinfo=timezone.utc)
         lag_seconds = max(0.0, (datetime.now(timezone.utc) - oldest).total_seconds())
     return PlainTextResponse(exposition(hub, lag_events, lag_seconds), media_type=CONTENT_TYPE)
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
+import sqlalchemy as sa
+from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint, false
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 
@@ -13,8 +15,33 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+class UTCDateTime(TypeDecorator):
+    """A moment in UTC, aware on the way in and on the way out, on every database.
+
+    SQLite keeps no zone and hands back naive datetimes; every time we store is UTC, so
+    reading one back as UTC here spares every caller from patching it.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("a stored time must carry its zone")
+        return None if value is None else value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
 def _time(**kw) -> Field:
-    return Field(default=None, sa_column=Column(DateTime(timezone=True), **kw))
+    return Field(default=None, sa_column=Column(UTCDateTime(), **kw))
+
+
+def _created() -> Field:
+    return Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class Story(SQLModel, table=True):
@@ -26,7 +53,7 @@ class Story(SQLModel, table=True):
     image: str | None = Field(default=None, max_length=200)  # media file name
     caption: str = Field(default="", max_length=500)
     credit: str = Field(default="", max_length=200)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = _created()
     closed_at: datetime | None = _time(nullable=True)
 
 
@@ -43,7 +70,7 @@ class Update(SQLModel, table=True):
     # scheduled: published by the server at publish_at; deleted/rejected: gone from readers.
     status: str = Field(default="published", max_length=12)
     publish_at: datetime | None = _time(nullable=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = _created()
     edited_at: datetime | None = _time(nullable=True)
     key_event: bool = False
     pinned: bool = False
@@ -58,7 +85,10 @@ class Event(SQLModel, table=True):
     story_id: int = Field(foreign_key="story.id")
     kind: str = Field(max_length=10)  # update | edit | delete | story
     data: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    # A `story` event that closes the story, so the hub knows its stream ends here without
+    # reading the JSON back.
+    closes: bool = Field(default=False, sa_column=Column(sa.Boolean, nullable=False, server_default=false()))
+    created_at: datetime = _created()
 
 
 class Editor(SQLModel, table=True):
@@ -66,7 +96,7 @@ class Editor(SQLModel, table=True):
     name: str = Field(max_length=120, unique=True, index=True)
     password_hash: str = Field(max_length=200)
     role: str = Field(default="editor", max_length=12)  # editor | contributor
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = _created()
 
 
 class Token(SQLModel, table=True):
@@ -76,7 +106,7 @@ class Token(SQLModel, table=True):
     name: str = Field(max_length=120)
     digest: str = Field(max_length=64, unique=True, index=True)
     role: str = Field(default="editor", max_length=12)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = _created()
 
 
 class EditorSession(SQLModel, table=True):
@@ -85,7 +115,7 @@ class EditorSession(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=64)
     editor_id: int = Field(foreign_key="editor.id")
     csrf: str = Field(max_length=64)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = _created()
 
 
 class DeskEvent(SQLModel, table=True):
@@ -102,7 +132,7 @@ class DeskEvent(SQLModel, table=True):
     story_id: int = Field(foreign_key="story.id")
     kind: str = Field(max_length=10)
     data: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = _created()
 
 
 class PushSubscription(SQLModel, table=True):
@@ -115,7 +145,7 @@ class PushSubscription(SQLModel, table=True):
     endpoint: str = Field(sa_column=Column(Text, nullable=False))
     p256dh: str = Field(max_length=100)
     auth: str = Field(max_length=40)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = _created()
 
 
 class PushJob(SQLModel, table=True):
@@ -130,7 +160,7 @@ class PushJob(SQLModel, table=True):
     event_id: int
     payload: str = Field(sa_column=Column(Text, nullable=False))
     claimed_at: datetime | None = _time(nullable=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = _created()
 
 
 class ServerKey(SQLModel, table=True):
@@ -138,4 +168,4 @@ class ServerKey(SQLModel, table=True):
 
     name: str = Field(primary_key=True, max_length=40)
     value: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = _created()

@@ -60,11 +60,9 @@ def _srcset_filter(tag: str, attribute: str, value: str) -> str | None:
 
 
 def iso(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a Z; SQLite hands back naive datetimes, which are UTC here."""
+    """ISO 8601 in UTC with a Z (stored times are aware: models.UTCDateTime)."""
     if moment is None:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
@@ -72,8 +70,6 @@ def clock(moment: datetime | None) -> str:
     """The time as a reader without JavaScript sees it (scripts show their own zone)."""
     if moment is None:
         return ""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(timezone.utc).strftime("%d %b %Y, %H:%M UTC")
 
 

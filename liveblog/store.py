@@ -48,10 +48,13 @@ class Written(Generic[T]):
 
 
 class LoggedEvent(NamedTuple):
+    """One entry of a log as it is stored: `data` is the event's JSON, ready to send."""
+
     id: int
     story_id: int
     kind: str
     data: str
+    closes: bool = False
 
 
 @dataclass
@@ -97,7 +100,7 @@ class Store:
     # -- the log -------------------------------------------------------------
 
     def _append(self, session: Session, story_id: int, event: ReaderEvent) -> int:
-        row = Event(story_id=story_id, kind=event.kind, data=encode(event))
+        row = Event(story_id=story_id, kind=event.kind, data=encode(event), closes=event.closes)
         session.add(row)
         session.flush()
         self._owe_push(session, story_id, row.id, event)
@@ -142,11 +145,16 @@ class Store:
     def events_after(self, story_id: int, after: int, limit: int = LOG_BATCH) -> list[LoggedEvent]:
         return self._log_after(Event, story_id, after, limit)
 
+    @staticmethod
+    def _columns(log) -> tuple:
+        columns = (log.id, log.story_id, log.kind, log.data)
+        return (*columns, log.closes) if log is Event else columns
+
     def _log_after(self, log, story_id: int, after: int, limit: int) -> list[LoggedEvent]:
         """A story's entries in `log` (the readers' Event log or the desk's) after id `after`, in order."""
         with self._reading() as s:
             rows = s.exec(
-                select(log.id, log.story_id, log.kind, log.data)
+                select(*self._columns(log))
                 .where(log.story_id == story_id, log.id > after)
                 .order_by(log.id)
                 .limit(limit)
@@ -157,7 +165,7 @@ class Store:
         """The story's newest `limit` events, oldest first."""
         with self._reading() as s:
             rows = s.exec(
-                select(Event.id, Event.story_id, Event.kind, Event.data)
+                select(*self._columns(Event))
                 .where(Event.story_id == story_id)
                 .order_by(Event.id.desc())
                 .limit(limit)
@@ -627,10 +635,7 @@ class Store:
             ).first()
         if row is None:
             return None
-        created = row[0].created_at
-        if created.tzinfo is None:  # SQLite hands back naive datetimes, which are UTC here
-            created = created.replace(tzinfo=timezone.utc)
-        if created < datetime.now(timezone.utc) - max_age:
+        if row[0].created_at < utcnow() - max_age:
             return None
         return row[0], row[1]
 

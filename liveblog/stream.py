@@ -14,20 +14,13 @@ import logging
 from anyio import to_thread
 from starlette.requests import Request
 
+from . import sse
 from .errors import LiveblogError, handle_unexpected, handler_for
 from .fanout import Frame, Hub, Reader, Topic, TransportReader, make_frame
 from .store import LOG_BATCH
 from .web.headers import PLAIN
 
 log = logging.getLogger("liveblog.stream")
-
-SSE_HEADERS = [
-    (b"content-type", b"text/event-stream; charset=utf-8"),
-    (b"cache-control", b"no-cache"),
-    (b"x-accel-buffering", b"no"),
-    (b"access-control-allow-origin", b"*"),
-    *PLAIN,
-]
 
 SERVER_SEND = "liveblog.server_send"
 
@@ -127,10 +120,11 @@ class EventStream:
         try:
             if topic.status == "closed" and not replay and not reader.pending:
                 reader.close("end")
-                await send({"type": "http.response.start", "status": 204, "headers": SSE_HEADERS[1:]})
+                await send({"type": "http.response.start", "status": 204, "headers": sse.NO_CONTENT_HEADERS})
                 await send({"type": "http.response.body", "body": b""})
                 return
-            await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
+            await send({"type": "http.response.start", "status": 200, "headers": sse.HEADERS})
+            await send({"type": "http.response.body", "body": sse.retry(), "more_body": True})
             ended = await self._send_backlog(reader, replay, send)
             while not ended and reader.pending:
                 backlog, reader.pending = reader.pending, []

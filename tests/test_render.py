@@ -56,12 +56,6 @@ def test_iso_treats_naive_as_utc():
     assert render.iso(None) is None
 
 
-def test_sse_frame_wire_format():
-    from liveblog.fanout import sse_frame
-    frame = sse_frame(42, "update", '{"a":1}')
-    assert frame == b'id: 42\nevent: update\ndata: {"a":1}\n\n'
-
-
 def test_json_for_script_cannot_close_the_element():
     text = render.json_for_script({"headline": "</script><script>alert(1)</script><!--"})
     assert "</script" not in text and "<!--" not in text
