@@ -22,7 +22,8 @@ from .fanout import Hub
 from .resources import resource_dir
 from .settings import Settings
 from .store import Store
-from .stream import SERVER_SEND, EventStream, serve_directly, stream_slug
+from .newsroom import Newsroom
+from .stream import SERVER_SEND, EventStream, serve_directly, stream_target
 from .stream_limit import StreamLimit
 from .web import api, editor, feeds, follow, openapi, reader, uploads, workflow
 from .web.common import Services
@@ -32,17 +33,18 @@ log = logging.getLogger("liveblog")
 
 
 class Liveblog(Starlette):
-    events: StreamLimit  # the stream endpoint, served ahead of the middleware
+    streams: dict[bool, object]  # the stream endpoints (readers', desk's), served ahead of the middleware
 
     async def __call__(self, scope, receive, send):
         # The server's own `send`, before any middleware wraps it: the stream writes
         # to its socket directly (see stream.py).
         scope[SERVER_SEND] = send
-        slug = stream_slug(scope)
-        if slug is not None:
-            # Readers' streams skip the middleware stack, which would cost memory per
-            # parked reader (serve_directly says how much).
-            await serve_directly(self.events, scope, receive, send, slug)
+        target = stream_target(scope)
+        if target is not None:
+            # Streams skip the middleware stack, which would cost memory per parked
+            # reader (serve_directly says how much).
+            slug, desk = target
+            await serve_directly(self.streams[desk], scope, receive, send, slug)
             return
         await super().__call__(scope, receive, send)
 
@@ -76,9 +78,9 @@ def create_app(settings: Settings | None = None, background=()) -> Starlette:
     (every process also runs the scheduler and the push sender)."""
     settings = settings or Settings.load()
     embeds.use(settings.oembed_providers)
-    store = Store(make_engine(settings.database_url))
+    store = Store(make_engine(settings.database_url), push_rule=push.message)
     hub = Hub(store, backend_for(settings.broadcast_url))
-    services = Services(settings, store, hub)
+    services = Services(settings, store, hub, Newsroom(store, hub))
 
     @asynccontextmanager
     async def lifespan(app):
@@ -91,9 +93,12 @@ def create_app(settings: Settings | None = None, background=()) -> Starlette:
         await hub.stop()
 
     events = StreamLimit(EventStream(hub), settings.max_streams_per_address, settings.stream_limit_exempt)
+    desk_events = workflow.DeskStream(services)
     routes = [
         *reader.routes,
+        # Served ahead of the router (Liveblog.__call__); here for every other method's 405.
         Route("/stories/{slug}/events", events, methods=["GET"]),
+        Route("/api/stories/{slug}/desk/events", desk_events, methods=["GET"]),
         *api.routes,
         *openapi.routes,
         *feeds.routes,
@@ -113,7 +118,7 @@ def create_app(settings: Settings | None = None, background=()) -> Starlette:
         exception_handlers={HTTPException: handle_http_exception, **EXCEPTION_HANDLERS},
     )
     app.state.services = services
-    app.events = events
+    app.streams = {False: events, True: desk_events}
     return app
 
 

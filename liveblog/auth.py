@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from .errors import Forbidden, LiveblogError, Unauthorized
 from .models import Editor
+from .newsroom import Author
 from .settings import Settings
 from .store import Store
 
@@ -35,25 +36,6 @@ def check_password(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
-
-
-@dataclass(frozen=True)
-class Author:
-    """Who is writing: their display name and role (editor or contributor)."""
-
-    name: str
-    role: str
-
-    @property
-    def is_editor(self) -> bool:
-        return self.role == "editor"
-
-
-def require_editor(author: Author, doing: str) -> Author:
-    """Contributors write drafts; everything readers would see at once is an editor's call (403)."""
-    if not author.is_editor:
-        raise Forbidden(f"Only an editor can {doing}; a contributor's posts go to the desk as drafts.")
-    return author
 
 
 async def token_author(request: Request, store: Store) -> Author:

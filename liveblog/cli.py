@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import db
+from .newsroom import EDITOR, ROLES
 from .settings import Settings, SettingsError
 from .store import Store
 
@@ -110,7 +111,7 @@ def parser() -> argparse.ArgumentParser:
     for name, run, what in (("create-editor", create_editor, "editor"), ("create-token", create_token, "token")):
         cmd = commands.add_parser(name, help=f"create a{'n' if what == 'editor' else ''} {what}")
         cmd.add_argument("name")
-        cmd.add_argument("--role", choices=["editor", "contributor"], default="editor")
+        cmd.add_argument("--role", choices=ROLES, default=EDITOR)
         cmd.set_defaults(run=run)
 
     database = commands.add_parser("db", help="database schema")

@@ -7,6 +7,8 @@ import itertools
 import logging
 
 from .errors import StoryNotFound
+from .inputs import StoryIn, UpdateIn
+from .newsroom import EDITOR, Author
 from .web.common import Services, blocking
 
 log = logging.getLogger("liveblog.demo")
@@ -27,20 +29,20 @@ UPDATES = [
 ]
 
 
+DESK = Author("Demo desk", EDITOR)
+
+
 async def keep_posting(services: Services, every: float = 5.0) -> None:
-    store, hub = services.store, services.hub
+    newsroom = services.newsroom
     try:
-        story = await blocking(store.get_story, SLUG)
+        story = await blocking(services.store.get_story, SLUG)
         if story.status != "live":
-            written = await blocking(store.update_story, SLUG, status="live")
-            await hub.announce(written.story_id, written.event_id)
+            await newsroom.reopen(DESK, SLUG)
     except StoryNotFound:
-        written = await blocking(store.create_story, TITLE, SUMMARY, SLUG)
-        await hub.announce(written.story_id, written.event_id)
+        await newsroom.start_story(DESK, StoryIn(title=TITLE, summary=SUMMARY, slug=SLUG))
     for headline, body, key_event in itertools.cycle(UPDATES):
         try:
-            written = await blocking(store.add_update, SLUG, body, "Demo desk", headline=headline, key_event=key_event)
-            await hub.announce(written.story_id, written.event_id)
+            await newsroom.post(DESK, SLUG, UpdateIn(body=body, headline=headline, key_event=key_event))
         except Exception:
             log.warning("demo update not posted", exc_info=True)
         await asyncio.sleep(every)

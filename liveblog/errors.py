@@ -39,6 +39,12 @@ class UpdateNotFound(NotFound):
         super().__init__(f"No update {update_id} in this story.")
 
 
+class BadEventId(LiveblogError):
+    """A `Last-Event-ID` (header or query) that is not an event id."""
+
+    status_code = 400
+
+
 class Invalid(LiveblogError):
     """Input refused at the edge; `errors` maps each field to what is wrong with it."""
 

@@ -163,13 +163,18 @@ class QueuedReader(Reader):
 
 @dataclass(eq=False)
 class Topic:
-    """One story's readers in this process, and what they have been sent."""
+    """One story's readers in this process, and what they have been sent.
+
+    A story has up to two: its readers' log, and (`desk`) the desk's log of drafts and
+    scheduled updates, which only the desk's editors follow.
+    """
 
     hub: "Hub"
     story_id: int
     slug: str
     status: str
     last_id: int  # the newest event delivered here
+    desk: bool = False
     readers: set[Reader] = field(default_factory=set)
     recent: deque[Frame] = field(default_factory=lambda: deque(maxlen=RECENT_FRAMES))
     floor: int = 0  # `recent` holds every frame of this story with floor < id <= last_id
@@ -246,9 +251,10 @@ class Hub:
     def __init__(self, store: Store, backend: Backend):
         self.store = store
         self.backend = backend
-        self.topics: dict[int, Topic] = {}
-        self.by_slug: dict[str, Topic] = {}
-        self._opening: dict[str, asyncio.Future[Topic]] = {}
+        self.topics: dict[int, Topic] = {}  # the readers' topics, by story id
+        self.desk_topics: dict[int, Topic] = {}  # the desk's, by story id
+        self.by_slug: dict[tuple[str, bool], Topic] = {}  # (slug, desk) → topic
+        self._opening: dict[tuple[str, bool], asyncio.Future[Topic]] = {}
         self._tasks: set[asyncio.Task] = set()
         self.stats: dict[str, int] = {}
         self.delivered = 0
@@ -269,9 +275,15 @@ class Hub:
 
     def end_all(self) -> None:
         """End every stream cleanly (shutting down): readers reconnect and replay."""
-        for topic in self.topics.values():
+        for topic in self._all_topics():
             for reader in tuple(topic.readers):
                 reader.close("end")
+
+    def _all_topics(self) -> tuple[Topic, ...]:
+        return (*self.topics.values(), *self.desk_topics.values())
+
+    def _topics_of(self, desk: bool) -> dict[int, Topic]:
+        return self.desk_topics if desk else self.topics
 
     def _spawn(self, coro) -> asyncio.Task:
         task = asyncio.ensure_future(coro)
@@ -299,7 +311,7 @@ class Hub:
         while True:
             await asyncio.sleep(TICK_SECONDS)
             now = time.monotonic()
-            for topic in tuple(self.topics.values()):
+            for topic in self._all_topics():
                 topic.keepalive(now)
                 topic.idle_ticks = 0 if topic.readers else topic.idle_ticks + 1
                 if topic.idle_ticks > FORGET_TICKS:
@@ -307,16 +319,25 @@ class Hub:
             await self._resync_from_log()
 
     def _forget(self, topic: Topic) -> None:
-        self.topics.pop(topic.story_id, None)
-        self.by_slug.pop(topic.slug, None)
+        self._topics_of(topic.desk).pop(topic.story_id, None)
+        self.by_slug.pop((topic.slug, topic.desk), None)
 
     # -- notices -------------------------------------------------------------
 
     async def announce(self, story_id: int, event_id: int | None) -> None:
-        """After a commit: this process's readers at once, then every other process."""
-        if event_id is None:
+        """After a commit: this process's readers at once, then every other process.
+
+        Called by the newsroom only (newsroom.py), after the write that appended `event_id`.
+        """
+        await self._announce(Notice(story_id, event_id) if event_id is not None else None)
+
+    async def announce_desk(self, story_id: int, desk_event_id: int | None) -> None:
+        """The same for the desk's log: this process's desks, then every other process's."""
+        await self._announce(Notice(story_id, desk_event_id, desk=True) if desk_event_id is not None else None)
+
+    async def _announce(self, notice: Notice | None) -> None:
+        if notice is None:
             return
-        notice = Notice(story_id, event_id)
         self.notice(notice)
         try:
             await self.backend.publish(notice)
@@ -325,24 +346,26 @@ class Hub:
             log.warning("broadcast publish failed for %s; other processes will catch up", notice, exc_info=True)
 
     def notice(self, notice: Notice) -> None:
-        topic = self.topics.get(notice.story_id)
+        topic = self._topics_of(notice.desk).get(notice.story_id)
         if topic is not None and notice.event_id > topic.last_id:
             self._fetch(topic)
 
     def resync(self) -> None:
-        for topic in tuple(self.topics.values()):
+        for topic in self._all_topics():
             self._fetch(topic)
 
     async def _resync_from_log(self) -> None:
-        if not self.topics:
-            return
-        try:
-            newest = await to_thread.run_sync(self.store.last_event_ids, list(self.topics))
-        except Exception:
-            log.warning("could not read the log to resync", exc_info=True)
-            return
-        for story_id, event_id in newest.items():
-            self.notice(Notice(story_id, event_id))
+        for desk in (False, True):
+            topics = self._topics_of(desk)
+            if not topics:
+                continue
+            try:
+                newest = await to_thread.run_sync(self.store.last_event_ids, list(topics), desk)
+            except Exception:
+                log.warning("could not read the log to resync", exc_info=True)
+                return
+            for story_id, event_id in newest.items():
+                self.notice(Notice(story_id, event_id, desk))
 
     def _fetch(self, topic: Topic) -> None:
         if topic.fetching:
@@ -356,7 +379,7 @@ class Hub:
         try:
             while True:
                 topic.again = False
-                events = await to_thread.run_sync(self.store.events_after, topic.story_id, topic.last_id)
+                events = await to_thread.run_sync(self.read_log(topic.desk), topic.story_id, topic.last_id)
                 for event in events:
                     frame = make_frame(event)
                     readers = len(topic.readers)
@@ -371,26 +394,33 @@ class Hub:
 
     # -- readers -------------------------------------------------------------
 
-    def _read_topic(self, slug: str) -> tuple[Story, list[LoggedEvent]]:
-        story = self.store.get_story(slug)
-        return story, self.store.latest_events(story.id, RECENT_FRAMES)
+    def read_log(self, desk: bool) -> Callable[[int, int], list[LoggedEvent]]:
+        """The store's read of a story's log after an id: the readers' log, or the desk's."""
+        return self.store.desk_events_after if desk else self.store.events_after
 
-    async def topic(self, slug: str) -> Topic:
-        """The topic for a story, opened once however many readers arrive at the same time."""
-        topic = self.by_slug.get(slug)
+    def _read_topic(self, slug: str, desk: bool) -> tuple[Story, list[LoggedEvent]]:
+        story = self.store.get_story(slug)
+        return story, self.store.latest_events(story.id, RECENT_FRAMES, desk)
+
+    async def topic(self, slug: str, desk: bool = False) -> Topic:
+        """The topic for a story's log, opened once however many readers arrive at the same time."""
+        key = (slug, desk)
+        topic = self.by_slug.get(key)
         if topic is not None:
             return topic
-        opening = self._opening.get(slug)
+        opening = self._opening.get(key)
         if opening is None:
             opening = asyncio.get_running_loop().create_future()
-            self._opening[slug] = opening
+            self._opening[key] = opening
             try:
-                story, latest = await to_thread.run_sync(self._read_topic, slug)
-                topic = self.topics.get(story.id)
+                story, latest = await to_thread.run_sync(self._read_topic, slug, desk)
+                topics = self._topics_of(desk)
+                topic = topics.get(story.id)
                 if topic is None:
-                    topic = Topic(self, story.id, story.slug, story.status, 0)
+                    # The desk's log never closes: its streams stay open on a closed story.
+                    topic = Topic(self, story.id, story.slug, "live" if desk else story.status, 0, desk=desk)
                     topic.remember([make_frame(event) for event in latest])
-                self.topics[story.id] = self.by_slug[slug] = topic
+                topics[story.id] = self.by_slug[key] = topic
                 # Anything committed after that read was announced before this topic
                 # existed: read once more rather than wait for the tick.
                 self._fetch(topic)
@@ -400,7 +430,7 @@ class Hub:
                 opening.exception()  # mark retrieved: waiters re-raise it themselves
                 raise
             finally:
-                del self._opening[slug]
+                del self._opening[key]
             return topic
         return await asyncio.shield(opening)
 

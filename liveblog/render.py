@@ -119,15 +119,14 @@ HEADLINE_MAX = 110  # Google's limit for a headline in structured data
 LD_UPDATES = 10  # the newest few are what search shows; all of them would double the page
 
 
-def live_blog_posting(page, base_url: str) -> dict[str, Any]:
+def live_blog_posting(page, base_url: str, lead: dict[str, Any] | None = None) -> dict[str, Any]:
     """schema.org LiveBlogPosting for the story page, with the latest updates.
 
     Shaped to Google's rules for live coverage: `coverageStartTime`, `coverageEndTime`
     once closed, and each update a `BlogPosting` with `headline` (at most 110
-    characters), `datePublished` and a non-empty `articleBody`.
+    characters), `datePublished` and a non-empty `articleBody`. `lead` is the lead image
+    as `media.describe` gives it.
     """
-    from .media import describe
-
     story = page.story
     url = f"{base_url}/stories/{story.slug}"
     publisher = {"@type": "Organization", "name": "Liveblog", "url": f"{base_url}/"}
@@ -149,8 +148,7 @@ def live_blog_posting(page, base_url: str) -> dict[str, Any]:
     }
     if story.summary:
         data["description"] = story.summary
-    if story.image:
-        lead = describe(story.image, base_url)
+    if lead:
         data["image"] = [lead["url"]]
     if latest:
         newest = max(max(u.edited_at or u.created_at for u in latest), story.closed_at or story.created_at)

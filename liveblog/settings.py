@@ -41,6 +41,9 @@ class Settings:
     # readers behind one NAT still get in.
     max_streams_per_address: int = 256
     stream_limit_exempt: Networks = LOOPBACK
+    # Desk streams (the queue of drafts) one login or token may hold open per process, and
+    # one address (0: no limit): a few desks in a few tabs each.
+    max_desk_streams: int = 16
 
     @property
     def secure_cookies(self) -> bool:
@@ -106,6 +109,7 @@ class Settings:
             push_contact=push_contact,
             max_streams_per_address=_whole_number("MAX_STREAMS_PER_ADDRESS", get("MAX_STREAMS_PER_ADDRESS", "256")),
             stream_limit_exempt=_networks("STREAM_LIMIT_EXEMPT", get("STREAM_LIMIT_EXEMPT", "127.0.0.0/8,::1")),
+            max_desk_streams=_whole_number("MAX_DESK_STREAMS", get("MAX_DESK_STREAMS", str(cls.max_desk_streams))),
         )
 
 

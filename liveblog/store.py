@@ -23,9 +23,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from . import push, render
+from . import render
 from .events import QueueChanged, ReaderEvent, StoryChanged, UpdateDeleted, UpdateEdited, UpdatePosted, encode
-from .errors import Forbidden, Invalid, StoryNotFound, UpdateNotFound
+from .errors import Invalid, StoryNotFound, UpdateNotFound
 from .models import (DeskEvent, Editor, EditorSession, Event, PushJob, PushSubscription, ServerKey, Story, Token,
                      Update, utcnow)
 
@@ -42,9 +42,17 @@ SEARCH_VECTOR = "to_tsvector('english', coalesce(headline, '') || ' ' || body)"
 
 @dataclass(frozen=True)
 class Written(Generic[T]):
+    """What a write changed, and where each log now ends, for the announcement after the commit."""
+
     value: T
     story_id: int
-    event_id: int | None  # the newest event appended, None when nothing changed
+    event_id: int | None = None  # the newest readers' event appended, None when none was
+    desk_event_id: int | None = None  # the newest desk event appended, None when none was
+
+
+# What followers are told of an event (push.message), kept apart from the store's SQL:
+# given the event and its story, the push payload to owe, or None.
+PushRule = Callable[[ReaderEvent, Story], "dict[str, str] | None"]
 
 
 class LoggedEvent(NamedTuple):
@@ -80,8 +88,9 @@ def token_digest(token: str) -> str:
 
 
 class Store:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, push_rule: PushRule | None = None):
         self.engine = engine
+        self.push_rule = push_rule
         self.sqlite = engine.dialect.name == "sqlite"
         # On SQLite this engine opens its transactions with BEGIN IMMEDIATE (see db.py).
         self._write_engine = engine.execution_options(liveblog_write=True)
@@ -108,7 +117,9 @@ class Store:
 
     def _owe_push(self, session: Session, story_id: int, event_id: int, event: ReaderEvent) -> None:
         """A push job, in the event's own transaction, when the event is one followers are told of."""
-        message = push.message(event, session.get(Story, story_id))
+        if self.push_rule is None:
+            return
+        message = self.push_rule(event, session.get(Story, story_id))
         if message is None:
             return
         followed = session.exec(select(PushSubscription.id).where(PushSubscription.story_id == story_id).limit(1))
@@ -161,14 +172,12 @@ class Store:
             ).all()
         return [LoggedEvent(*row) for row in rows]
 
-    def latest_events(self, story_id: int, limit: int) -> list[LoggedEvent]:
-        """The story's newest `limit` events, oldest first."""
+    def latest_events(self, story_id: int, limit: int, desk: bool = False) -> list[LoggedEvent]:
+        """The story's newest `limit` events (of the desk's log with `desk`), oldest first."""
+        log = DeskEvent if desk else Event
         with self._reading() as s:
             rows = s.exec(
-                select(*self._columns(Event))
-                .where(Event.story_id == story_id)
-                .order_by(Event.id.desc())
-                .limit(limit)
+                select(*self._columns(log)).where(log.story_id == story_id).order_by(log.id.desc()).limit(limit)
             ).all()
         return [LoggedEvent(*row) for row in reversed(rows)]
 
@@ -176,10 +185,12 @@ class Store:
         with self._reading() as s:
             return s.exec(select(func.max(Event.id)).where(Event.story_id == story_id)).one() or 0
 
-    def last_event_ids(self, story_ids: list[int]) -> dict[int, int]:
+    def last_event_ids(self, story_ids: list[int], desk: bool = False) -> dict[int, int]:
+        """Where each story's log ends (the readers' log, or with `desk` the desk's)."""
+        log = DeskEvent if desk else Event
         with self._reading() as s:
             rows = s.exec(
-                select(Event.story_id, func.max(Event.id)).where(Event.story_id.in_(story_ids)).group_by(Event.story_id)
+                select(log.story_id, func.max(log.id)).where(log.story_id.in_(story_ids)).group_by(log.story_id)
             ).all()
         return dict(rows)
 
@@ -285,8 +296,8 @@ class Store:
             s.flush()
             self._index(s, update)
             if status in QUEUED:
-                self._append_desk(s, story, update)
-                return Written(update, story.id, None)
+                desk_event_id = self._append_desk(s, story, update)
+                return Written(update, story.id, desk_event_id=desk_event_id)
             if pinned:
                 self._pin(s, story, update)
             event_id = self._append(s, story.id, UpdatePosted.of(update, slug))
@@ -315,10 +326,13 @@ class Store:
             raise UpdateNotFound(update_id)
         return update
 
-    def edit_update(self, slug: str, update_id: int, only_author: str | None = None, **changes: Any) -> Written[Update]:
+    def edit_update(
+        self, slug: str, update_id: int, guard: Callable[[Update], None] | None = None, **changes: Any
+    ) -> Written[Update]:
         """Change a published update (readers see an `edit`) or a queued one (the desk sees it).
 
-        With `only_author`, the caller is a contributor: only their own drafts may change.
+        `guard` sees the update as it is, under the story's lock, and may refuse the change
+        by raising (the newsroom's rule of who may change what).
         `publish_at` moves a scheduled update to another time.
         """
         with self._writing() as s:
@@ -326,8 +340,8 @@ class Store:
             update = s.get(Update, update_id)
             if update is None or update.story_id != story.id or update.status not in ("published", *QUEUED):
                 raise UpdateNotFound(update_id)
-            if only_author is not None and (update.status != "draft" or update.author != only_author):
-                raise Forbidden("A contributor may change only their own drafts; an editor can change this one.")
+            if guard is not None:
+                guard(update)
             if changes.get("publish_at") is not None and update.status != "scheduled":
                 raise Invalid({"publish_at": "Only a scheduled update can be moved to another time."})
             changes = {k: v for k, v in changes.items() if v is not None and getattr(update, k) != v}
@@ -342,8 +356,8 @@ class Store:
                 s.flush()
                 if "body" in changes or "headline" in changes:
                     self._index(s, update)
-                self._append_desk(s, story, update)
-                return Written(update, story.id, None)
+                desk_event_id = self._append_desk(s, story, update)
+                return Written(update, story.id, desk_event_id=desk_event_id)
             pin = changes.pop("pinned", None)
             for key, value in changes.items():
                 setattr(update, key, value)
@@ -461,9 +475,10 @@ class Store:
         with self._reading() as s:
             return list(s.exec(select(Update).where(Update.story_id == story.id, Update.status == status).order_by(*order)))
 
-    def _move(self, s: Session, story: Story, update_id: int, to: str, when=(), **values: Any) -> Update:
+    def _move(self, s: Session, story: Story, update_id: int, to: str, when=(), **values: Any) -> tuple[Update, int]:
         """Move a queued update to the status `to`, if it is still in a state it may leave
-        (a conditional UPDATE, so of two processes or editors only one wins), and log it."""
+        (a conditional UPDATE, so of two processes or editors only one wins), and log it
+        in the desk's log (whose new id is the second value)."""
         sources = {"published": QUEUED, "rejected": QUEUED, "draft": ("scheduled",)}[to]
         claim = (
             sql_update(Update)
@@ -475,8 +490,7 @@ class Store:
             raise UpdateNotFound(update_id)
         update = s.get(Update, update_id)
         s.refresh(update)
-        self._append_desk(s, story, update)
-        return update
+        return update, self._append_desk(s, story, update)
 
     def publish_update(self, slug: str, update_id: int, due_by: datetime | None = None) -> Written[Update]:
         """Publish a draft or scheduled update now; readers get its `update` event.
@@ -487,25 +501,27 @@ class Store:
         when = (Update.status == "scheduled", Update.publish_at <= due_by) if due_by else ()
         with self._writing() as s:
             story = self._locked_story(s, slug, live=True)
-            update = self._move(s, story, update_id, "published", when, created_at=utcnow(), edited_at=None)
+            update, desk_event_id = self._move(
+                s, story, update_id, "published", when, created_at=utcnow(), edited_at=None
+            )
             if update.pinned:
                 update.pinned = False
                 self._pin(s, story, update)
             event_id = self._append(s, story.id, UpdatePosted.of(update, slug))
-        return Written(update, story.id, event_id)
+        return Written(update, story.id, event_id, desk_event_id)
 
     def reject_update(self, slug: str, update_id: int) -> Written[Update]:
         with self._writing() as s:
             story = self._locked_story(s, slug)
-            update = self._move(s, story, update_id, "rejected")
-        return Written(update, story.id, None)
+            update, desk_event_id = self._move(s, story, update_id, "rejected")
+        return Written(update, story.id, desk_event_id=desk_event_id)
 
     def unschedule_update(self, slug: str, update_id: int) -> Written[Update]:
         """Cancel a scheduled update: it goes back among the drafts, nothing of it lost."""
         with self._writing() as s:
             story = self._locked_story(s, slug)
-            update = self._move(s, story, update_id, "draft", publish_at=None)
-        return Written(update, story.id, None)
+            update, desk_event_id = self._move(s, story, update_id, "draft", publish_at=None)
+        return Written(update, story.id, desk_event_id=desk_event_id)
 
     def due_updates(self, now: datetime, limit: int = 100) -> list[tuple[str, int]]:
         """(slug, update id) of scheduled updates due by `now`, in live stories: a closed

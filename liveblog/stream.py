@@ -1,4 +1,8 @@
-"""`GET /stories/{slug}/events`: replay from the log, then live, with no gap and no duplicate.
+"""The event streams: replay from the log, then live, with no gap and no duplicate.
+
+`GET /stories/{slug}/events` streams the readers' log to everyone;
+`GET /api/stories/{slug}/desk/events` the desk's log to its editors (web/workflow.py
+checks who is asking). Both are the same `EventStream` over a topic of the hub.
 
 The reader joins its story's topic *before* the log is read, so anything committed
 meanwhile lands in its `pending` list; after the replay, pending frames already sent
@@ -15,7 +19,7 @@ from anyio import to_thread
 from starlette.requests import Request
 
 from . import sse
-from .errors import LiveblogError, handle_unexpected, handler_for
+from .errors import BadEventId, handle_unexpected, handler_for
 from .fanout import Frame, Hub, Reader, Topic, TransportReader, make_frame
 from .store import LOG_BATCH
 from .web.headers import PLAIN
@@ -25,11 +29,11 @@ log = logging.getLogger("liveblog.stream")
 SERVER_SEND = "liveblog.server_send"
 
 _EVENT_ID = re.compile(r"^\d{1,18}$")
-_EVENTS_PATH = re.compile(r"^/stories/([^/]+)/events$")  # the route's path, as Starlette matches it
-
-
-class BadEventId(LiveblogError):
-    status_code = 400
+# The streams' paths, as Starlette's routes match them: (pattern, is it the desk's log).
+_STREAM_PATHS = (
+    (re.compile(r"^/stories/([^/]+)/events$"), False),
+    (re.compile(r"^/api/stories/([^/]+)/desk/events$"), True),
+)
 
 
 def requested_last_id(scope) -> int | None:
@@ -62,12 +66,13 @@ def _uvicorn_transport(scope):
     return None
 
 
-def stream_slug(scope) -> str | None:
-    """The story's slug when this request is a GET of its stream, else None."""
-    if scope["type"] == "http" and scope["method"] == "GET":
-        match = _EVENTS_PATH.match(scope["path"])
-        if match:
-            return match.group(1)
+def stream_target(scope) -> tuple[str, bool] | None:
+    """(the story's slug, is it the desk's log) when this request is a GET or HEAD of a stream."""
+    if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+        for pattern, desk in _STREAM_PATHS:
+            match = pattern.match(scope["path"])
+            if match:
+                return match.group(1), desk
     return None
 
 
@@ -95,19 +100,36 @@ async def serve_directly(endpoint, scope, receive, send, slug: str) -> None:
 
 
 class EventStream:
-    """A plain ASGI endpoint: one coroutine per reader, parked until its stream ends."""
+    """A plain ASGI endpoint: one coroutine per reader, parked until its stream ends.
 
-    def __init__(self, hub: Hub):
+    Over the readers' log, or with `desk` over the desk's.
+    """
+
+    def __init__(self, hub: Hub, desk: bool = False):
         self.hub = hub
+        self.desk = desk
 
     async def __call__(self, scope, receive, send) -> None:
-        reader, replay = await self._open(scope, scope["path_params"]["slug"])
+        slug = scope["path_params"]["slug"]
+        if scope["method"] == "HEAD":
+            await self._head(slug, send)
+            return
+        reader, replay = await self._open(scope, slug)
         await self._stream(reader, replay, send)
+
+    async def _head(self, slug: str, send) -> None:
+        """The headers a GET would get, and no body: HEAD never joins the story's readers."""
+        topic = await self.hub.topic(slug, self.desk)
+        if topic.status == "closed":
+            await send({"type": "http.response.start", "status": 204, "headers": sse.NO_CONTENT_HEADERS})
+        else:
+            await send({"type": "http.response.start", "status": 200, "headers": sse.HEADERS})
+        await send({"type": "http.response.body", "body": b""})
 
     async def _open(self, scope, slug: str) -> tuple[Reader, list[Frame]]:
         """Join the story's topic, then read what the reader asked to replay."""
         after = requested_last_id(scope)
-        topic = await self.hub.topic(slug)
+        topic = await self.hub.topic(slug, self.desk)
         reader = self.hub.join(topic, topic.last_id if after is None else after, _uvicorn_transport(scope))
         try:
             return reader, [] if after is None else await self._replay(topic, after)
@@ -146,7 +168,7 @@ class EventStream:
             return frames
         frames = []
         while True:
-            events = await to_thread.run_sync(self.hub.store.events_after, topic.story_id, after)
+            events = await to_thread.run_sync(self.hub.read_log(self.desk), topic.story_id, after)
             frames.extend(make_frame(event) for event in events)
             if len(events) < LOG_BATCH:
                 return frames

@@ -21,21 +21,56 @@ from .errors import TooManyRequests
 RETRY_AFTER_SECONDS = 30  # streams last minutes: a slot rarely frees sooner
 
 
+class Slots:
+    """How many streams each key (an address, a credential) holds open now, up to `limit`."""
+
+    def __init__(self, limit: int, holder: str):
+        self.limit = limit  # 0: no limit
+        self.holder = holder  # who a key is, for the refusal: "This address", "This login"
+        self.open: dict[str, int] = {}  # key → streams open now (no entry at zero)
+
+    def take(self, key: str) -> str | None:
+        """Count one more stream for `key`; raise TooManyRequests past the limit.
+
+        Returns what to `give` back when the stream ends (None when not counted).
+        """
+        if not self.limit:
+            return None
+        count = self.open.get(key, 0)
+        if count >= self.limit:
+            raise TooManyRequests(
+                f"{self.holder} already has {count} live streams open here; close some and retry.",
+                retry_after=RETRY_AFTER_SECONDS,
+            )
+        self.open[key] = count + 1
+        return key
+
+    def give(self, key: str | None) -> None:
+        if key is None:
+            return
+        count = self.open.pop(key, 1) - 1
+        if count > 0:
+            self.open[key] = count
+
+
 class StreamLimit:
-    """Wraps the stream endpoint (an ASGI app): counts each stream from admission to its end."""
+    """Wraps a stream endpoint (an ASGI app): counts each stream from admission to its end."""
 
     def __init__(self, app, limit: int, exempt: tuple[IPv4Network | IPv6Network, ...] = ()):
         self.app = app
-        self.limit = limit  # 0: no limit
         self.exempt = exempt
-        self.open: dict[str, int] = {}  # address → streams open now (no entry at zero)
+        self.slots = Slots(limit, "This address")
+
+    @property
+    def open(self) -> dict[str, int]:
+        return self.slots.open
 
     async def __call__(self, scope, receive, send) -> None:
         counted = self.admit(scope)
         try:
             await self.app(scope, receive, send)
         finally:
-            self.release(counted)
+            self.slots.give(counted)
 
     def _applies_to(self, address: str) -> bool:
         try:
@@ -46,28 +81,12 @@ class StreamLimit:
         return not any(ip in net for net in self.exempt)
 
     def admit(self, scope) -> str | None:
-        """Count a new stream from the scope's client; raise TooManyRequests past the limit.
-
-        Returns the key to `release` when the stream ends (None when not counted).
-        """
-        if not self.limit:
-            return None
+        """Count a new stream from the scope's client (None when it is not counted)."""
         client = scope.get("client")
         address = client[0] if client else ""
-        if not self._applies_to(address):
+        if not self.slots.limit or not self._applies_to(address):
             return None
-        count = self.open.get(address, 0)
-        if count >= self.limit:
-            raise TooManyRequests(
-                f"This address already has {count} live streams open here; close some and retry.",
-                retry_after=RETRY_AFTER_SECONDS,
-            )
-        self.open[address] = count + 1
-        return address
+        return self.slots.take(address)
 
     def release(self, address: str | None) -> None:
-        if address is None:
-            return
-        count = self.open.pop(address, 1) - 1
-        if count > 0:
-            self.open[address] = count
+        self.slots.give(address)

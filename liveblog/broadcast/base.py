@@ -1,6 +1,7 @@
 """The one interface every broadcast backend offers.
 
-A broadcast carries only notices, "story S has events up to id N": the log is the truth,
+A broadcast carries only notices, "story S has events up to id N" (in the readers' log, or
+in the desk's): the logs are the truth,
 and each process reads the events themselves from it once. A backend that lost its
 connection yields `RESYNC` once it is back, so the hub catches up from the log.
 """
@@ -14,19 +15,25 @@ from typing import NamedTuple
 
 
 class Notice(NamedTuple):
+    """Story `story_id` has events up to `event_id`: in the readers' log, or the desk's."""
+
     story_id: int
     event_id: int
+    desk: bool = False
 
     def encode(self) -> str:
-        return f"{self.story_id}:{self.event_id}"
+        return f"{self.story_id}:{self.event_id}" + (":d" if self.desk else "")
 
     @classmethod
     def decode(cls, text: str | bytes) -> "Notice | None":
         if isinstance(text, bytes):
             text = text.decode("ascii", "replace")
-        story, _, event = text.partition(":")
+        story, _, rest = text.partition(":")
+        event, _, log = rest.partition(":")
+        if log not in ("", "d"):
+            return None
         try:
-            return cls(int(story), int(event))
+            return cls(int(story), int(event), log == "d")
         except ValueError:
             return None
 

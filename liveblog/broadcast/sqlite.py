@@ -33,6 +33,7 @@ class SQLiteBackend(Backend):
         self._db: sqlite3.Connection | None = None
         self._version: int | None = None
         self._last_id = 0
+        self._last_desk_id = 0
 
     async def connect(self) -> None:
         self._db = await asyncio.to_thread(self._open)
@@ -42,6 +43,7 @@ class SQLiteBackend(Backend):
         db.execute("PRAGMA busy_timeout=5000")
         self._version = db.execute("PRAGMA data_version").fetchone()[0]
         self._last_id = db.execute("SELECT coalesce(max(id), 0) FROM event").fetchone()[0]
+        self._last_desk_id = db.execute("SELECT coalesce(max(id), 0) FROM deskevent").fetchone()[0]
         return db
 
     async def disconnect(self) -> None:
@@ -59,11 +61,16 @@ class SQLiteBackend(Backend):
         rows = self._db.execute(
             "SELECT story_id, max(id) FROM event WHERE id > ? GROUP BY story_id", (self._last_id,)
         ).fetchall()
-        # Only once the query succeeded: a failed poll is simply asked again.
+        desk_rows = self._db.execute(
+            "SELECT story_id, max(id) FROM deskevent WHERE id > ? GROUP BY story_id", (self._last_desk_id,)
+        ).fetchall()
+        # Only once the queries succeeded: a failed poll is simply asked again.
         self._version = version
         notices = [Notice(story_id, event_id) for story_id, event_id in rows]
+        desk_notices = [Notice(story_id, event_id, desk=True) for story_id, event_id in desk_rows]
         self._last_id = max([self._last_id, *(n.event_id for n in notices)])
-        return notices
+        self._last_desk_id = max([self._last_desk_id, *(n.event_id for n in desk_notices)])
+        return notices + desk_notices
 
     async def notices(self) -> AsyncIterator[Notice]:
         failing = False

@@ -7,8 +7,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .. import media, render
-from ..auth import require_editor, token_author
-from ..errors import Forbidden, Invalid
+from ..auth import token_author
+from ..errors import Invalid
 from .common import api_json, base_url, blocking, int_param, services
 from ..inputs import StoryIn, StoryPatch, UpdateIn, UpdatePatch, parse_request
 
@@ -42,25 +42,20 @@ def _check_image(svc, image: str | None) -> None:
 
 async def create_story(request: Request) -> Response:
     svc = services(request)
-    require_editor(await token_author(request, svc.store), "start a story")
+    author = await token_author(request, svc.store)
     data = await parse_request(request, StoryIn)
     _check_image(svc, data.image)
-    written = await blocking(
-        svc.store.create_story, data.title, data.summary, data.slug,
-        image=data.image, caption=data.caption, credit=data.credit,
-    )
-    await svc.hub.announce(written.story_id, written.event_id)
-    return api_json(render.story_json(written.value, base_url(request)), 201)
+    story = await svc.newsroom.start_story(author, data)
+    return api_json(render.story_json(story, base_url(request)), 201)
 
 
 async def patch_story(request: Request) -> Response:
     svc = services(request)
-    require_editor(await token_author(request, svc.store), "change or close a story")
+    author = await token_author(request, svc.store)
     data = await parse_request(request, StoryPatch)
     _check_image(svc, data.image)
-    written = await blocking(svc.store.update_story, request.path_params["slug"], **data.changes())
-    await svc.hub.announce(written.story_id, written.event_id)
-    return api_json(render.story_json(written.value, base_url(request)))
+    story = await svc.newsroom.change_story(author, request.path_params["slug"], data)
+    return api_json(render.story_json(story, base_url(request)))
 
 
 def update_answer(update, slug: str) -> dict:
@@ -74,37 +69,24 @@ async def create_update(request: Request) -> Response:
     svc = services(request)
     author = await token_author(request, svc.store)
     data = await parse_request(request, UpdateIn)
-    if not author.is_editor:
-        if data.pinned or data.publish_at:
-            raise Forbidden("Only an editor can pin or schedule an update; post it as a draft for the desk.")
-        data.draft = True
-    if data.draft and data.publish_at:
-        raise Invalid({"publish_at": "A draft has no time to go out; send one or the other."})
     slug = request.path_params["slug"]
-    values = data.model_dump(include={"body", "headline", "key_event", "pinned", "publish_at"})
-    written = await blocking(svc.store.add_update, slug, author=author.name, status=data.status, **values)
-    await svc.hub.announce(written.story_id, written.event_id)
-    return api_json(update_answer(written.value, slug), 201)
+    update = await svc.newsroom.post(author, slug, data)
+    return api_json(update_answer(update, slug), 201)
 
 
 async def patch_update(request: Request) -> Response:
     svc = services(request)
     author = await token_author(request, svc.store)
     data = await parse_request(request, UpdatePatch)
-    if not author.is_editor and (data.pinned is not None or data.publish_at is not None):
-        raise Forbidden("Only an editor can pin or schedule an update.")
-    only_author = None if author.is_editor else author.name
     slug, update_id = request.path_params["slug"], request.path_params["update_id"]
-    written = await blocking(svc.store.edit_update, slug, update_id, only_author, **data.changes())
-    await svc.hub.announce(written.story_id, written.event_id)
-    return api_json(update_answer(written.value, slug))
+    update = await svc.newsroom.edit(author, slug, update_id, data)
+    return api_json(update_answer(update, slug))
 
 
 async def delete_update(request: Request) -> Response:
     svc = services(request)
-    require_editor(await token_author(request, svc.store), "delete an update")
-    written = await blocking(svc.store.delete_update, request.path_params["slug"], request.path_params["update_id"])
-    await svc.hub.announce(written.story_id, written.event_id)
+    author = await token_author(request, svc.store)
+    await svc.newsroom.delete(author, request.path_params["slug"], request.path_params["update_id"])
     return Response(status_code=204, headers={"Access-Control-Allow-Origin": "*"})
 
 

@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse
 
 from ..errors import Invalid
 from ..fanout import Hub
+from ..newsroom import Newsroom
 from ..settings import Settings
 from ..store import Store
 
@@ -21,12 +22,17 @@ T = TypeVar("T")
 @dataclass
 class Services:
     settings: Settings
-    store: Store
+    store: Store  # reads; every change goes through the newsroom
     hub: Hub
+    newsroom: Newsroom
 
 
 def services(request: Request) -> Services:
     return request.app.state.services
+
+
+def newsroom(request: Request) -> Newsroom:
+    return request.app.state.services.newsroom
 
 
 async def blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -41,14 +41,13 @@ from ..auth import (
     check_login_form,
     desk_session,
     login_form,
-    require_editor,
     session_id,
     set_cookie,
     start_session,
     verify_login,
 )
 from ..errors import Forbidden, Invalid, Unauthorized, wants_json
-from .common import Services, blocking, int_param, services
+from .common import Services, blocking, int_param, newsroom, services
 from ..inputs import MAX_BODY, StoryIn, StoryPatch, UpdateIn, UpdatePatch, read_body, validate
 from .reader import page
 
@@ -283,18 +282,14 @@ async def admin(request: Request, session: DeskSession, form: Form) -> Response:
 
 @editors_only
 async def start_story(request: Request, session: DeskSession, form: Form) -> Response:
-    require_editor(session.editor, "start a story")
-    svc = services(request)
     try:
         data = validate(StoryIn, {"title": form.get("title", ""), "summary": form.get("summary", ""),
                                   "slug": form.get("slug", "")})
-        written = await blocking(svc.store.create_story, data.title, data.summary, data.slug)
+        story = await newsroom(request).start_story(session.editor, data)
     except Invalid as exc:
         if wants_json(request):
             raise
         return await _admin_page(request, session, FormState("story-new", form, exc.errors), 422)
-    await svc.hub.announce(written.story_id, written.event_id)
-    story = written.value
     return done(request, desk_url(story.slug), {**render.story_json(story), "desk": desk_url(story.slug)}, 201)
 
 
@@ -347,8 +342,8 @@ async def post_update(request: Request, session: DeskSession, form: Form) -> Res
     if "preview" in form:  # the no-script preview: the desk again, with the form as typed
         preview = render.markdown_html(form.get("body", "")[:MAX_BODY])
         return await _desk_page(request, session, FormState("post", form, preview=preview))
-    author = session.editor
-    if not author.is_editor and ("pinned" in form or form.get("publish_at", "").strip()):
+    if not session.editor.is_editor and ("pinned" in form or form.get("publish_at", "").strip()):
+        # Refused before the time is read: a contributor's form has no time to check.
         raise Forbidden("Only an editor can pin or schedule an update; yours goes to the editors as a draft.")
     try:
         data = validate(UpdateIn, {
@@ -357,14 +352,11 @@ async def post_update(request: Request, session: DeskSession, form: Form) -> Res
             "key_event": "key_event" in form,
             "pinned": "pinned" in form,
             "publish_at": form_time(form),
-            "draft": not author.is_editor,
         })
-        values = data.model_dump(include={"body", "headline", "key_event", "pinned", "publish_at"})
-        written = await blocking(svc.store.add_update, slug, author=author.name, status=data.status, **values)
+        update = await newsroom(request).post(session.editor, slug, data)
     except Invalid as exc:
         return await _refused(request, session, "post", form, exc)
-    await svc.hub.announce(written.story_id, written.event_id)
-    return done(request, desk_url(slug), desk_answer(written.value, slug), 201)
+    return done(request, desk_url(slug), desk_answer(update, slug), 201)
 
 
 @editors_only
@@ -375,108 +367,91 @@ async def get_update(request: Request, session: DeskSession, form: Form) -> Resp
     return JSONResponse(render.update_json(update, slug))
 
 
-async def _edit(request: Request, session: DeskSession, form: Form, form_name: str, changes: dict) -> Response:
-    """Change a published or queued update; a contributor's session may change only its own drafts."""
-    svc = services(request)
+async def _update_command(request: Request, session: DeskSession, form: Form, form_name: str, command) -> Response:
+    """Run a newsroom command on the update in the path, `command(newsroom, author, slug, id)`,
+    and answer as every desk form does: 303 or JSON, or the desk again with the error."""
     slug, update_id = request.path_params["slug"], request.path_params["update_id"]
-    only_author = None if session.editor.is_editor else session.editor.name
     try:
-        data = validate(UpdatePatch, changes)
-        written = await blocking(svc.store.edit_update, slug, update_id, only_author, **data.changes())
+        update = await command(newsroom(request), session.editor, slug, update_id)
     except Invalid as exc:
         return await _refused(request, session, form_name, form, exc)
-    await svc.hub.announce(written.story_id, written.event_id)
-    return done(request, landing(slug, written.value), desk_answer(written.value, slug))
+    return done(request, landing(slug, update), desk_answer(update, slug))
 
 
 @editors_only
 async def edit_update(request: Request, session: DeskSession, form: Form) -> Response:
-    changes = {"body": form.get("body", ""), "headline": form.get("headline", ""), "key_event": "key_event" in form}
-    return await _edit(request, session, form, f"edit-{request.path_params['update_id']}", changes)
+    form_name = f"edit-{request.path_params['update_id']}"
+    try:
+        data = validate(UpdatePatch, {
+            "body": form.get("body", ""), "headline": form.get("headline", ""), "key_event": "key_event" in form,
+        })
+    except Invalid as exc:
+        return await _refused(request, session, form_name, form, exc)
+    return await _update_command(request, session, form, form_name, lambda n, *at: n.edit(*at, data))
 
 
 @editors_only
 async def pin_update(request: Request, session: DeskSession, form: Form) -> Response:
-    require_editor(session.editor, "pin an update")
-    return await _edit(request, session, form, "pin", {"pinned": form.get("pinned") == "1"})
+    pinned = form.get("pinned") == "1"
+    return await _update_command(request, session, form, "pin", lambda n, *at: n.pin(*at, pinned))
 
 
 @editors_only
 async def delete_update(request: Request, session: DeskSession, form: Form) -> Response:
-    require_editor(session.editor, "delete an update")
-    svc = services(request)
     slug, update_id = request.path_params["slug"], request.path_params["update_id"]
     try:
-        written = await blocking(svc.store.delete_update, slug, update_id)
+        await newsroom(request).delete(session.editor, slug, update_id)
     except Invalid as exc:
         return await _refused(request, session, "delete", form, exc)
-    await svc.hub.announce(written.story_id, written.event_id)
     return done(request, desk_url(slug), {"id": update_id, "story": slug})
 
 
 async def _change_story(request: Request, session: DeskSession, form: Form, form_name: str, changes: dict) -> Response:
-    svc = services(request)
     slug = request.path_params["slug"]
     try:
         data = validate(StoryPatch, changes)
-        written = await blocking(svc.store.update_story, slug, **data.changes())
+        story = await newsroom(request).change_story(session.editor, slug, data)
     except Invalid as exc:
         return await _refused(request, session, form_name, form, exc)
-    await svc.hub.announce(written.story_id, written.event_id)
-    return done(request, desk_url(slug), payload(StoryChanged.of(written.value)))
+    return done(request, desk_url(slug), payload(StoryChanged.of(story)))
 
 
 @editors_only
 async def edit_story(request: Request, session: DeskSession, form: Form) -> Response:
-    require_editor(session.editor, "change a story's title or summary")
     changes = {"title": form.get("title", ""), "summary": form.get("summary", "")}
     return await _change_story(request, session, form, "story", changes)
 
 
 @editors_only
 async def story_status(request: Request, session: DeskSession, form: Form) -> Response:
-    require_editor(session.editor, "close or reopen a story")
     return await _change_story(request, session, form, "status", {"status": form.get("status", "")})
 
 
 # -- the queue: drafts and scheduled updates --------------------------------------
 
 
-async def _queue_change(request: Request, session: DeskSession, form: Form, doing: str, change, *args) -> Response:
-    """Publish, reject, cancel or reschedule a queued update: an editor's call (403 otherwise)."""
-    require_editor(session.editor, doing)
-    svc = services(request)
-    slug, update_id = request.path_params["slug"], request.path_params["update_id"]
-    try:
-        written = await blocking(change, slug, update_id, *args)
-    except Invalid as exc:
-        return await _refused(request, session, f"queue-{update_id}", form, exc)
-    await svc.hub.announce(written.story_id, written.event_id)
-    return done(request, landing(slug, written.value), desk_answer(written.value, slug))
+def _queue_form(request: Request) -> str:
+    return f"queue-{request.path_params['update_id']}"
 
 
 @editors_only
 async def publish_update(request: Request, session: DeskSession, form: Form) -> Response:
-    store = services(request).store
-    return await _queue_change(request, session, form, "publish an update", store.publish_update)
+    return await _update_command(request, session, form, _queue_form(request), lambda n, *at: n.publish(*at))
 
 
 @editors_only
 async def reject_update(request: Request, session: DeskSession, form: Form) -> Response:
-    store = services(request).store
-    return await _queue_change(request, session, form, "reject an update", store.reject_update)
+    return await _update_command(request, session, form, _queue_form(request), lambda n, *at: n.reject(*at))
 
 
 @editors_only
 async def cancel_update(request: Request, session: DeskSession, form: Form) -> Response:
-    store = services(request).store
-    return await _queue_change(request, session, form, "cancel a scheduled update", store.unschedule_update)
+    return await _update_command(request, session, form, _queue_form(request), lambda n, *at: n.unschedule(*at))
 
 
 @editors_only
 async def schedule_update(request: Request, session: DeskSession, form: Form) -> Response:
     """Move a scheduled update to another time (the desk's "change time" form)."""
-    require_editor(session.editor, "schedule an update")
     form_name = f"schedule-{request.path_params['update_id']}"
     try:
         publish_at = form_time(form)
@@ -484,7 +459,8 @@ async def schedule_update(request: Request, session: DeskSession, form: Form) ->
             raise Invalid({"publish_at": "Give the new time, or publish it now."})
     except Invalid as exc:
         return await _refused(request, session, form_name, form, exc)
-    return await _edit(request, session, form, form_name, {"publish_at": publish_at})
+    command = lambda n, *at: n.schedule(*at, publish_at)  # noqa: E731
+    return await _update_command(request, session, form, form_name, command)
 
 
 @editors_only

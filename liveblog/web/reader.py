@@ -52,7 +52,8 @@ async def story(request: Request) -> Response:
     if search and len(search) > MAX_SEARCH:
         raise Invalid({"q": f"search for at most {MAX_SEARCH} characters"})
     context = await _story_context(request, int_param(request, "before", None), params.get("key") == "1", search)
-    context["jsonld"] = render.json_for_script(render.live_blog_posting(context["page"], context["base_url"]))
+    posting = render.live_blog_posting(context["page"], context["base_url"], context["lead"])
+    context["jsonld"] = render.json_for_script(posting)
     context["oembed_url"] = f"{context['base_url']}/oembed?" + urlencode({"url": context["story_url"]})
     return page("story.html", **context)
 

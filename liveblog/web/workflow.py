@@ -10,20 +10,15 @@ session (the desk's EventSource sends its cookie), since a draft is not public.
 
 from __future__ import annotations
 
-import asyncio
-
-from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from .. import render
-from ..auth import require_editor, session_or_token_author, token_author
-from ..stream import requested_last_id
-from .common import api_json, blocking, services
-
-DESK_POLL_SECONDS = 0.5  # how soon the desk stream sees a change made by any process
-DESK_PING_SECONDS = 10
+from ..auth import session_or_token_author, token_author
+from ..stream import EventStream
+from ..stream_limit import Slots, StreamLimit
+from .common import Services, api_json, blocking, newsroom, services
 
 
 async def _queue(request: Request, status: str) -> Response:
@@ -46,60 +41,55 @@ async def scheduled(request: Request) -> Response:
 
 async def publish(request: Request) -> Response:
     """Publish a draft, or a scheduled update now: readers get its `update` event."""
-    svc = services(request)
-    require_editor(await token_author(request, svc.store), "publish an update")
+    author = await token_author(request, services(request).store)
     slug, update_id = request.path_params["slug"], request.path_params["update_id"]
-    written = await blocking(svc.store.publish_update, slug, update_id)
-    await svc.hub.announce(written.story_id, written.event_id)
-    return api_json(render.update_json(written.value, slug))
-
-
-async def _requeue(request: Request, doing: str, change: str) -> Response:
-    """An editor's change to a queued update that readers never see (no reader event)."""
-    svc = services(request)
-    require_editor(await token_author(request, svc.store), doing)
-    slug, update_id = request.path_params["slug"], request.path_params["update_id"]
-    written = await blocking(getattr(svc.store, change), slug, update_id)
-    return api_json(render.queued_json(written.value, slug))
+    update = await newsroom(request).publish(author, slug, update_id)
+    return api_json(render.update_json(update, slug))
 
 
 async def reject(request: Request) -> Response:
     """Turn a draft (or scheduled update) down: it never reaches readers; it is kept, not erased."""
-    return await _requeue(request, "reject an update", "reject_update")
+    author = await token_author(request, services(request).store)
+    slug, update_id = request.path_params["slug"], request.path_params["update_id"]
+    update = await newsroom(request).reject(author, slug, update_id)
+    return api_json(render.queued_json(update, slug))
 
 
 async def cancel(request: Request) -> Response:
     """Cancel a scheduled update: it goes back among the drafts."""
-    return await _requeue(request, "cancel a scheduled update", "unschedule_update")
+    author = await token_author(request, services(request).store)
+    slug, update_id = request.path_params["slug"], request.path_params["update_id"]
+    update = await newsroom(request).unschedule(author, slug, update_id)
+    return api_json(render.queued_json(update, slug))
 
 
-async def desk_events(request: Request) -> Response:
-    """The desk's live view of the queue: SSE whose `event:` is the status an update moved
-    to (draft, scheduled, published, rejected) and whose data is the update with its status.
+class DeskStream:
+    """`GET /api/stories/{slug}/desk/events`: the desk's live view of the queue.
 
-    Read with a token or with the desk's session cookie. Resumes from `Last-Event-ID` like
-    the reader stream, but over the desk log. A handful of
-    editors per story watch it, so each polls the log (one indexed query per half second)
-    rather than joining the readers' fan-out: any process's change shows up without a notice.
+    SSE whose `event:` is the status an update moved to (draft, scheduled, published,
+    rejected) and whose data is the update with its status; it resumes from
+    `Last-Event-ID` like the readers' stream. Read with a token or with the desk's session
+    cookie. It is the readers' `EventStream` over the desk's log: a change reaches it as a
+    notice, then one read of the log per process, however many desks are open, and an
+    idle one costs a parked socket. Each login or token, and each address, may hold
+    `limit` of them in a process (429 past it).
+
+    Served ahead of the middleware, like the readers' stream (app.py).
     """
-    svc = services(request)
-    await session_or_token_author(request, svc.settings, svc.store)
-    after = requested_last_id(request.scope)
-    story = await blocking(svc.store.get_story, request.path_params["slug"])
-    if after is None:
-        after = await blocking(svc.store.last_desk_event_id, story.id)
 
-    async def frames():
-        last = after
-        while True:
-            events = await blocking(svc.store.desk_events_after, story.id, last)
-            for event in events:
-                yield ServerSentEvent(id=str(event.id), event=event.kind, data=event.data)
-                last = event.id
-            if not events:
-                await asyncio.sleep(DESK_POLL_SECONDS)
+    def __init__(self, svc: Services):
+        self.svc = svc
+        limit = svc.settings.max_desk_streams
+        self.by_address = StreamLimit(EventStream(svc.hub, desk=True), limit, svc.settings.stream_limit_exempt)
+        self.by_credential = Slots(limit, "This login")
 
-    return EventSourceResponse(frames(), ping=DESK_PING_SECONDS, headers={"X-Accel-Buffering": "no"})
+    async def __call__(self, scope, receive, send) -> None:
+        author = await session_or_token_author(Request(scope), self.svc.settings, self.svc.store)
+        held = self.by_credential.take(author.name)
+        try:
+            await self.by_address(scope, receive, send)
+        finally:
+            self.by_credential.give(held)
 
 
 UPDATE = "/api/stories/{slug}/updates/{update_id:int}"
@@ -110,5 +100,4 @@ routes = [
     Route(UPDATE + "/publish", publish, methods=["POST"]),
     Route(UPDATE + "/reject", reject, methods=["POST"]),
     Route(UPDATE + "/cancel", cancel, methods=["POST"]),
-    Route("/api/stories/{slug}/desk/events", desk_events, methods=["GET"]),
 ]

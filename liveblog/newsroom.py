@@ -1,0 +1,169 @@
+"""Every command that changes a story: who may, the write, and the announcement.
+
+    web/api.py, web/editor.py, web/workflow.py, scheduler.py, demo.py
+      └─ Newsroom.post(author, slug, UpdateIn)      (or any command below)
+           1. the author's role, checked here, once (403 otherwise, nothing written)
+           2. the store writes the change and its event in one transaction, and commits
+           3. then, and only then, the hub announces what was appended: to this
+              process's readers at once, and through the broadcast to every other
+
+This is the one place that announces (`Hub.announce` and `Hub.announce_desk` are called
+from nowhere else), so an update can never be stored and left undelivered, and every
+rule of who may do what is read here: contributors write drafts and may change only
+their own; everything readers would see at once is an editor's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any, TypeVar
+
+from anyio import to_thread
+
+from .errors import Forbidden, Invalid, LiveblogError
+from .fanout import Hub
+from .inputs import StoryIn, StoryPatch, UpdateIn, UpdatePatch, validate
+from .models import Story, Update, utcnow
+from .store import Store, Written
+
+T = TypeVar("T")
+
+EDITOR, CONTRIBUTOR = "editor", "contributor"
+ROLES = (EDITOR, CONTRIBUTOR)
+
+
+@dataclass(frozen=True)
+class Author:
+    """Who is acting: the name shown as the byline, and a role (editor or contributor)."""
+
+    name: str
+    role: str = EDITOR
+
+    @property
+    def is_editor(self) -> bool:
+        return self.role == EDITOR
+
+
+def require_editor(author: Author, doing: str) -> None:
+    """Everything readers would see at once is an editor's call (403 for a contributor)."""
+    if not author.is_editor:
+        raise Forbidden(f"Only an editor can {doing}; a contributor's posts go to the desk as drafts.")
+
+
+def _contributor_may_change(author: Author) -> Callable[[Update], None]:
+    """The store's guard for a contributor's edit: their own drafts, nothing else."""
+
+    def guard(update: Update) -> None:
+        if update.status != "draft" or update.author != author.name:
+            raise Forbidden("A contributor may change only their own drafts; an editor can change this one.")
+
+    return guard
+
+
+class Newsroom:
+    def __init__(self, store: Store, hub: Hub):
+        self.store = store
+        self.hub = hub
+
+    async def _write(self, fn: Callable[..., Written[T]], *args: Any, **kwargs: Any) -> T:
+        """Run one store write in a worker thread, then announce what it appended."""
+        written = await to_thread.run_sync(partial(fn, *args, **kwargs))
+        await self.hub.announce(written.story_id, written.event_id)
+        await self.hub.announce_desk(written.story_id, written.desk_event_id)
+        return written.value
+
+    # -- stories ---------------------------------------------------------------
+
+    async def start_story(self, author: Author, data: StoryIn) -> Story:
+        require_editor(author, "start a story")
+        return await self._write(
+            self.store.create_story, data.title, data.summary, data.slug,
+            image=data.image, caption=data.caption, credit=data.credit,
+        )
+
+    async def change_story(self, author: Author, slug: str, data: StoryPatch) -> Story:
+        """Title, summary, lead image, or status: closing or reopening is a change of status."""
+        changes = data.changes()
+        require_editor(author, "close or reopen a story" if "status" in changes else "change a story")
+        return await self._write(self.store.update_story, slug, **changes)
+
+    async def close(self, author: Author, slug: str) -> Story:
+        return await self.change_story(author, slug, StoryPatch(status="closed"))
+
+    async def reopen(self, author: Author, slug: str) -> Story:
+        return await self.change_story(author, slug, StoryPatch(status="live"))
+
+    # -- updates ---------------------------------------------------------------
+
+    async def post(self, author: Author, slug: str, data: UpdateIn) -> Update:
+        """Published at once by an editor; a draft for the desk when a contributor posts it
+        (or an editor asks for `draft`); scheduled when it has a `publish_at`."""
+        if not author.is_editor:
+            if data.pinned or data.publish_at:
+                raise Forbidden("Only an editor can pin or schedule an update; yours goes to the editors as a draft.")
+            data = data.model_copy(update={"draft": True})
+        if data.draft and data.publish_at:
+            raise Invalid({"publish_at": "A draft has no time to go out; send one or the other."})
+        values = data.model_dump(include={"body", "headline", "key_event", "pinned", "publish_at"})
+        return await self._write(self.store.add_update, slug, author=author.name, status=data.status, **values)
+
+    async def edit(self, author: Author, slug: str, update_id: int, data: UpdatePatch) -> Update:
+        """Change a published update (readers see an `edit`) or a queued one (the desk sees it)."""
+        changes = data.changes()
+        guard = None
+        if not author.is_editor:
+            if "pinned" in changes or "publish_at" in changes:
+                raise Forbidden("Only an editor can pin or schedule an update.")
+            guard = _contributor_may_change(author)
+        return await self._write(self.store.edit_update, slug, update_id, guard, **changes)
+
+    async def pin(self, author: Author, slug: str, update_id: int, pinned: bool = True) -> Update:
+        """Pin an update first on the page (unpinning the story's other one), or unpin it."""
+        require_editor(author, "pin an update")
+        return await self._write(self.store.edit_update, slug, update_id, pinned=pinned)
+
+    async def delete(self, author: Author, slug: str, update_id: int) -> int:
+        require_editor(author, "delete an update")
+        return await self._write(self.store.delete_update, slug, update_id)
+
+    # -- the queue: drafts and scheduled updates ---------------------------------
+
+    async def publish(self, author: Author, slug: str, update_id: int) -> Update:
+        """Publish a draft, or a scheduled update now: readers get its `update` event."""
+        require_editor(author, "publish an update")
+        return await self._write(self.store.publish_update, slug, update_id)
+
+    async def reject(self, author: Author, slug: str, update_id: int) -> Update:
+        """Turn a draft (or scheduled update) down: it never reaches readers; it is kept, not erased."""
+        require_editor(author, "reject an update")
+        return await self._write(self.store.reject_update, slug, update_id)
+
+    async def schedule(self, author: Author, slug: str, update_id: int, publish_at: datetime) -> Update:
+        """Move a scheduled update to another time (in the future, within a year)."""
+        require_editor(author, "schedule an update")
+        when = validate(UpdatePatch, {"publish_at": publish_at}).publish_at
+        return await self._write(self.store.edit_update, slug, update_id, publish_at=when)
+
+    async def unschedule(self, author: Author, slug: str, update_id: int) -> Update:
+        """Cancel a scheduled update: it goes back among the drafts, nothing of it lost."""
+        require_editor(author, "cancel a scheduled update")
+        return await self._write(self.store.unschedule_update, slug, update_id)
+
+    async def publish_due(self, now: datetime | None = None) -> int:
+        """Publish every scheduled update due by `now` that no other process has taken.
+
+        The store's conditional UPDATE lets one process win each; the others, and an update
+        an editor published or cancelled meanwhile, are skipped. Returns how many this one did.
+        """
+        now = now or utcnow()
+        published = 0
+        for slug, update_id in await to_thread.run_sync(self.store.due_updates, now):
+            try:
+                await self._write(self.store.publish_update, slug, update_id, due_by=now)
+            except LiveblogError:
+                continue
+            published += 1
+        return published
