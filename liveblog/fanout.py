@@ -445,6 +445,10 @@ class Hub:
     def readers(self) -> int:
         return sum(len(t.readers) for t in self.topics.values())
 
+    @property
+    def desk_readers(self) -> int:
+        return sum(len(t.readers) for t in self.desk_topics.values())
+
     def story_readers(self, story_id: int) -> int:
         topic = self.topics.get(story_id)
         return len(topic.readers) if topic else 0

@@ -35,6 +35,8 @@ def exposition(hub: Hub, lag_events: int, lag_seconds: float) -> str:
         ("liveblog_info", "gauge", "This process: its pid and broadcast backend.",
          [(f'{{pid="{os.getpid()}",broadcast="{_label(scheme)}"}}', 1)]),
         ("liveblog_readers", "gauge", "Readers connected to this process.", [("", hub.readers)]),
+        ("liveblog_desk_streams", "gauge", "Desk streams (the queue of drafts) open in this process.",
+         [("", hub.desk_readers)]),
         ("liveblog_topics", "gauge", "Stories with readers (or recently read) in this process.", [("", len(hub.topics))]),
         ("liveblog_events_delivered_total", "counter", "Event frames written to readers by this process.",
          [("", hub.delivered)]),

@@ -170,3 +170,23 @@ def test_one_stories_events_do_not_reach_another(server, sse):
     server.post(a, "for A")
     assert [e.json["story"] for e in reader_a.wait(1)] == [a]
     assert [e.json["story"] for e in reader_b.wait(1)] == [b]
+
+
+def test_head_answers_the_headers_and_ends_without_joining_the_readers(server):
+    def readers() -> int:
+        metrics = httpx.get(server.url + "/metrics").text
+        return int(metrics.split("\nliveblog_readers ", 1)[1].split("\n", 1)[0])
+
+    slug = server.new_story("Heads only")["slug"]
+    before = readers()
+    with httpx.Client(timeout=10) as client:
+        head = client.head(events_url(server, slug))
+        assert head.status_code == 200 and head.content == b""
+        assert head.headers["content-type"].startswith("text/event-stream")
+        # The connection is free for the next request at once: the HEAD ended.
+        assert client.get(f"{server.url}/api/stories/{slug}").status_code == 200
+        # Not counted as a reader (other tests' readers may have gone meanwhile).
+        assert readers() <= before
+    assert httpx.head(events_url(server, "no-such-story")).status_code == 404
+    server.api("PATCH", f"/api/stories/{slug}", {"status": "closed"})
+    assert httpx.head(events_url(server, slug)).status_code == 204
