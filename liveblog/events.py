@@ -17,12 +17,11 @@ same kinds for the scripts (tests/test_events.py keeps the two in step).
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Union
 
 from .models import Story, Update
-from .render import iso
+from .render import compact_json, iso
 from .templating import update_html
 
 STORY, UPDATE, EDIT, DELETE = "story", "update", "edit", "delete"
@@ -56,15 +55,10 @@ class StoryChanged:
 
 
 @dataclass(frozen=True)
-class UpdatePosted:
-    """An update readers see for the first time: posted, or published from the queue.
+class _UpdateShown:
+    """An update as the stream shows it; `html` is the update rendered by the partial the
+    page itself uses, so a client inserts it as it is."""
 
-    `html` is the update rendered by the partial the page itself uses, so a client
-    inserts it as it is.
-    """
-
-    kind: ClassVar[str] = UPDATE
-    closes: ClassVar[bool] = False
     id: int
     story: str
     html: str
@@ -76,12 +70,24 @@ class UpdatePosted:
     key_event: bool
     pinned: bool
 
-    @classmethod
-    def of(cls, update: Update, slug: str) -> "UpdatePosted":
-        return cls(
+    @staticmethod
+    def _shown(update: Update, slug: str) -> tuple:
+        return (
             update.id, slug, update_html(update, slug), update.body_html, update.headline, update.author,
             iso(update.created_at), iso(update.edited_at), update.key_event, update.pinned,
         )
+
+
+@dataclass(frozen=True)
+class UpdatePosted(_UpdateShown):
+    """An update readers see for the first time: posted, or published from the queue."""
+
+    kind: ClassVar[str] = UPDATE
+    closes: ClassVar[bool] = False
+
+    @classmethod
+    def of(cls, update: Update, slug: str) -> "UpdatePosted":
+        return cls(*cls._shown(update, slug))
 
 
 @dataclass(frozen=True)
@@ -105,26 +111,16 @@ ReaderEvent = Union[StoryChanged, UpdatePosted, UpdateEdited, UpdateDeleted]
 
 
 @dataclass(frozen=True)
-class QueueChanged:
+class QueueChanged(_UpdateShown):
     """A draft or scheduled update came into the queue, changed in it, or left it.
 
     For the desk only: it carries the Markdown (`body`) for the edit form, the status
     the update moved to (which is also the event's kind) and its time to go out.
     """
 
-    id: int
-    story: str
     body: str
-    body_html: str
-    headline: str
-    author: str
-    created_at: str | None
-    edited_at: str | None
-    key_event: bool
-    pinned: bool
     status: str
     publish_at: str | None
-    html: str
 
     @property
     def kind(self) -> str:
@@ -132,11 +128,7 @@ class QueueChanged:
 
     @classmethod
     def of(cls, update: Update, slug: str) -> "QueueChanged":
-        return cls(
-            update.id, slug, update.body, update.body_html, update.headline, update.author,
-            iso(update.created_at), iso(update.edited_at), update.key_event, update.pinned,
-            update.status, iso(update.publish_at), update_html(update, slug),
-        )
+        return cls(*cls._shown(update, slug), update.body, update.status, iso(update.publish_at))
 
 
 def payload(event: ReaderEvent | QueueChanged) -> dict[str, Any]:
@@ -145,4 +137,4 @@ def payload(event: ReaderEvent | QueueChanged) -> dict[str, Any]:
 
 def encode(event: ReaderEvent | QueueChanged) -> str:
     """The event's one line of JSON, as the log keeps it and the stream sends it."""
-    return json.dumps(asdict(event), ensure_ascii=False, separators=(",", ":"))
+    return compact_json(asdict(event))

@@ -105,6 +105,12 @@ def queued_json(update: Update, slug: str) -> dict[str, Any]:
     return {**update_json(update, slug), "status": update.status, "publish_at": iso(update.publish_at)}
 
 
+def update_answer(update: Update, slug: str) -> dict[str, Any]:
+    """What a write is answered with: a published update in the SPEC's shape, a queued one
+    with its status and time to go out."""
+    return update_json(update, slug) if update.status == "published" else queued_json(update, slug)
+
+
 def compact_json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 

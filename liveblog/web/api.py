@@ -58,11 +58,6 @@ async def patch_story(request: Request) -> Response:
     return api_json(render.story_json(story, base_url(request)))
 
 
-def update_answer(update, slug: str) -> dict:
-    """A published update in the SPEC's shape; a queued one with its status and time to go out."""
-    return render.update_json(update, slug) if update.status == "published" else render.queued_json(update, slug)
-
-
 async def create_update(request: Request) -> Response:
     """Published at once by an editor; a draft for the desk when a contributor posts it
     (or an editor asks for `draft`); scheduled when it has a `publish_at`."""
@@ -71,7 +66,7 @@ async def create_update(request: Request) -> Response:
     data = await parse_request(request, UpdateIn)
     slug = request.path_params["slug"]
     update = await svc.newsroom.post(author, slug, data)
-    return api_json(update_answer(update, slug), 201)
+    return api_json(render.update_answer(update, slug), 201)
 
 
 async def patch_update(request: Request) -> Response:
@@ -80,7 +75,7 @@ async def patch_update(request: Request) -> Response:
     data = await parse_request(request, UpdatePatch)
     slug, update_id = request.path_params["slug"], request.path_params["update_id"]
     update = await svc.newsroom.edit(author, slug, update_id, data)
-    return api_json(update_answer(update, slug))
+    return api_json(render.update_answer(update, slug))
 
 
 async def delete_update(request: Request) -> Response:

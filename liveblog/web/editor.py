@@ -29,7 +29,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from .. import render
-from ..events import QueueChanged, StoryChanged, UpdatePosted, payload
+from ..events import StoryChanged, payload
+from ..templating import update_html
 from ..auth import (
     LOGIN_COOKIE,
     LOGIN_FORM_MAX_AGE,
@@ -124,11 +125,9 @@ def desk_url(slug: str) -> str:
 
 
 def desk_answer(update, slug: str) -> dict[str, Any]:
-    """What desk.js is told of an update it changed: the reader event's data once it is
-    published, else the desk log's (with its status), so it lands in the right list."""
-    if update.status == "published":
-        return payload(UpdatePosted.of(update, slug))
-    return payload(QueueChanged.of(update, slug))
+    """What desk.js is told of an update it changed: what the write API answers, and the
+    update's partial to show it with, so it lands in the right list."""
+    return {**render.update_answer(update, slug), "html": update_html(update, slug)}
 
 
 def landing(slug: str, update) -> str:
