@@ -73,9 +73,10 @@ def _end_streams_on_exit(hub: Hub) -> None:
             return
 
 
-def create_app(settings: Settings | None = None, background=()) -> Starlette:
+def create_app(settings: Settings | None = None, background=(), prepare=None) -> Starlette:
     """The application; `background` holds coroutine functions run beside it, given the Services
-    (every process also runs the scheduler and the push sender)."""
+    (every process also runs the scheduler and the push sender); `prepare`, one awaited with
+    them before the server answers its first request."""
     settings = settings or Settings.load()
     embeds.use(settings.oembed_providers)
     store = Store(make_engine(settings.database_url), push_rule=push.message)
@@ -86,6 +87,8 @@ def create_app(settings: Settings | None = None, background=()) -> Starlette:
     async def lifespan(app):
         await hub.start()
         _end_streams_on_exit(hub)
+        if prepare is not None:
+            await prepare(services)
         tasks = [asyncio.ensure_future(run(services)) for run in (scheduler.run, push.run, *background)]
         yield
         for task in tasks:
@@ -122,7 +125,11 @@ def create_app(settings: Settings | None = None, background=()) -> Starlette:
     return app
 
 
-def demo_app() -> Starlette:
-    from .demo import keep_posting
+def demo_app(every: float | None = None) -> Starlette:
+    """The app with `liveblog demo`'s story, played one step every `every` seconds."""
+    from functools import partial
 
-    return create_app(background=[keep_posting])
+    from . import demo
+
+    play = partial(demo.play, every=every or demo.EVERY_SECONDS)
+    return create_app(background=[play], prepare=demo.prepare)

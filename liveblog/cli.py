@@ -5,12 +5,18 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import secrets
 import sys
+from pathlib import Path
 from urllib.parse import urlsplit
 
+from dotenv import dotenv_values
+from platformdirs import user_data_dir
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import db
+from .auth import hash_password
+from .errors import Invalid
 from .newsroom import EDITOR, ROLES
 from .settings import Settings, SettingsError
 from .store import Store
@@ -44,6 +50,10 @@ def _store(settings: Settings, upgrade: bool = True) -> Store:
 def serve(args: argparse.Namespace, demo: bool = False) -> None:
     import uvicorn
 
+    if demo:
+        if args.every <= 0:
+            raise UsageError("--every must be a number of seconds above 0")
+        data = _demo_environment()
     settings = _settings()
     if args.workers > 1 and urlsplit(settings.broadcast_url).scheme == "memory":
         if not settings.database_url.startswith("sqlite"):
@@ -54,12 +64,22 @@ def serve(args: argparse.Namespace, demo: bool = False) -> None:
         # Workers sharing one SQLite file learn of each other's events by watching its
         # log (broadcast/sqlite.py); they read their settings from this environment.
         os.environ["LIVEBLOG_BROADCAST_URL"] = settings.database_url
-    _store(settings)  # creates or upgrades the schema once, before any worker starts
+    store = _store(settings)  # creates or upgrades the schema once, before any worker starts
+    app, factory = "liveblog.app:create_app", True
     if demo:
-        print(f"Liveblog demo: open http://{args.host}:{args.port}/ (a sample story is being updated live)", flush=True)
+        from .app import demo_app
+
+        password = secrets.token_urlsafe(9)
+        store.create_editor(DEMO_EDITOR, hash_password(password), reset=True)
+        site = f"http://{args.host}:{args.port}"
+        print(f"Liveblog demo: open {site}/ (a sample story is being updated live)", flush=True)
+        print(f"The desk: {site}/login as {DEMO_EDITOR!r}, password {password}", flush=True)
+        if data is not None:
+            print(f"Its files are in {data} (set LIVEBLOG_DATABASE_URL to use another database)", flush=True)
+        app, factory = demo_app(every=args.every), False
     uvicorn.run(
-        "liveblog.app:demo_app" if demo else "liveblog.app:create_app",
-        factory=True,
+        app,
+        factory=factory,
         host=args.host,
         port=args.port,
         workers=args.workers,
@@ -69,17 +89,35 @@ def serve(args: argparse.Namespace, demo: bool = False) -> None:
     )
 
 
-def create_editor(args: argparse.Namespace) -> None:
-    from .auth import hash_password
+DEMO_EDITOR = "demo"
 
+
+def _demo_environment() -> Path | None:
+    """Unless a database is named, the demo keeps its files in the user's data folder (not
+    where a later `liveblog serve` would look); the folder, or None when one was named."""
+    named = {**dotenv_values(".env"), **os.environ} if Path(".env").is_file() else dict(os.environ)
+    if named.get("LIVEBLOG_DATABASE_URL"):
+        return None
+    data = Path(user_data_dir("liveblog")) / "demo"
+    data.mkdir(parents=True, exist_ok=True)
+    os.environ["LIVEBLOG_DATABASE_URL"] = f"sqlite:///{data / 'liveblog.db'}"
+    os.environ.setdefault("LIVEBLOG_MEDIA_DIR", str(data / "media"))
+    os.environ.setdefault("LIVEBLOG_SECRET_FILE", str(data / "secret"))
+    return data
+
+
+def create_editor(args: argparse.Namespace) -> None:
     if sys.stdin.isatty():
         password = getpass.getpass(f"Password for {args.name}: ")
     else:
         password = sys.stdin.readline().rstrip("\r\n")
     if len(password) < 8:
         raise UsageError("the password must be at least 8 characters")
-    _store(_settings()).create_editor(args.name, hash_password(password), args.role)
-    print(f"Editor {args.name!r} ({args.role}) is ready to log in.")
+    try:
+        _store(_settings()).create_editor(args.name, hash_password(password), args.role, reset=args.reset)
+    except Invalid as exc:
+        raise UsageError(exc.errors["name"]) from None
+    print(f"Editor {args.name!r} ({args.role}) is {'reset and ' if args.reset else ''}ready to log in.")
 
 
 def create_token(args: argparse.Namespace) -> None:
@@ -106,12 +144,15 @@ def parser() -> argparse.ArgumentParser:
             cmd.add_argument("--workers", type=int, default=1, help="processes, each seeing every event (several machines: set LIVEBLOG_BROADCAST_URL)")
             cmd.set_defaults(run=serve)
         else:
+            cmd.add_argument("--every", type=float, default=5.0, help="seconds between the story's steps")
             cmd.set_defaults(run=lambda args: serve(args, demo=True), workers=1)
 
     for name, run, what in (("create-editor", create_editor, "editor"), ("create-token", create_token, "token")):
         cmd = commands.add_parser(name, help=f"create a{'n' if what == 'editor' else ''} {what}")
         cmd.add_argument("name")
         cmd.add_argument("--role", choices=ROLES, default=EDITOR)
+        if what == "editor":
+            cmd.add_argument("--reset", action="store_true", help="give an existing editor this password and role")
         cmd.set_defaults(run=run)
 
     database = commands.add_parser("db", help="database schema")

@@ -614,10 +614,15 @@ class Store:
 
     # -- editors and tokens --------------------------------------------------
 
-    def create_editor(self, name: str, password_hash: str, role: str = "editor") -> Editor:
+    def create_editor(self, name: str, password_hash: str, role: str = "editor", reset: bool = False) -> Editor:
+        """A new editor; one of that name already there is refused, or with `reset` given
+        this password and role."""
         try:
             with self._writing() as s:
-                editor = s.exec(select(Editor).where(Editor.name == name)).first() or Editor(name=name, password_hash="")
+                editor = s.exec(select(Editor).where(Editor.name == name)).first()
+                if editor is not None and not reset:
+                    raise Invalid({"name": f"{name!r} is already an editor; reset their password with --reset."})
+                editor = editor or Editor(name=name, password_hash="")
                 editor.password_hash = password_hash
                 editor.role = role
                 s.add(editor)
