@@ -363,7 +363,9 @@ class Store:
                 setattr(update, key, value)
             if "body" in changes or "headline" in changes:
                 self._index(s, update)
-            update.edited_at = utcnow()
+                # Readers see "edited" for a change of what it says; a pin or a key-event
+                # mark changes where it shows, not what it says.
+                update.edited_at = utcnow()
             if pin is True:
                 self._pin(s, story, update)
             elif pin is False:

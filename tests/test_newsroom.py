@@ -153,6 +153,9 @@ def test_pin_is_an_editors_and_unpins_the_other(room):
     # The second pin's events: the first unpinned, then the second pinned, both announced.
     assert [(e["id"], e["pinned"]) for e in edits[-2:]] == [(first.id, False), (second.id, True)]
     announced_is_the_end_of_the_log(room, s.id)
+    # Neither a pin nor a key-event mark is an edit of what the update says.
+    run(room.edit(EDITOR, s.slug, first.id, UpdatePatch(key_event=True)))
+    assert all(json.loads(e.data)["edited_at"] is None for e in room.store.events_after(s.id, 0) if e.kind == "edit")
 
 
 def test_delete_is_an_editors(room):
