@@ -14,6 +14,7 @@ import httpx
 import jwt
 import pytest
 
+from backing_services import postgres_database
 from conftest import free_port, server_env, wait_until
 from pushpin_server import KEY, Pushpin
 from liveblog import grip
@@ -310,6 +311,51 @@ def test_a_reader_resuming_through_pushpin_gets_exactly_what_it_missed(edge):
 
 
 # -- the chain of ids ----------------------------------------------------------
+
+
+def test_two_processes_on_postgresql_posting_at_once_keep_one_chain(tmp_path, start_server, pushpins):
+    """Each process publishes its own commits, and the two cross on their way to Pushpin;
+    the story-row lock makes every event's prev-id the same in both."""
+    with postgres_database("grip") as database_url:
+        port = free_port()
+        pushpin = pushpins(port)
+        env = server_env(tmp_path, LIVEBLOG_DATABASE_URL=database_url, LIVEBLOG_GRIP_URL=pushpin.grip_url)
+        a = start_server(env, port=port)
+        b = start_server(env)
+        try:
+            pushpin.start()
+            slug = a.new_story("Election night at the edge")["slug"]
+            start = log_ids(a, slug)[-1]
+            readers = [Follower(f"{pushpin.url}/stories/{slug}/events", start) for _ in range(3)]
+            wait_until(lambda: all(r.connections for r in readers), 20, "the readers to connect")
+            errors: list[BaseException] = []
+
+            def desk(server, n: int) -> None:
+                try:
+                    with httpx.Client(timeout=30) as client:
+                        for i in range(10):
+                            r = client.post(f"{server.url}/api/stories/{slug}/updates", json={"body": f"desk {n} #{i}"},
+                                            headers={"Authorization": f"Bearer {server.token}"})
+                            assert r.status_code == 201, r.text
+                except BaseException as exc:  # noqa: BLE001 (reported below)
+                    errors.append(exc)
+
+            for server in (a, b):
+                server.token  # made before the desks' threads start
+            desks = [threading.Thread(target=desk, args=(s, n)) for n, s in enumerate((a, b) * 2)]
+            for t in desks:
+                t.start()
+            for t in desks:
+                t.join()
+            assert not errors, errors
+            expected = [i for i in log_ids(a, slug) if i > start]
+            assert len(expected) == 40
+            for reader in readers:
+                assert reader.wait_for(expected[-1]) == expected
+        finally:
+            pushpin.stop()
+            a.stop()
+            b.stop()  # before the database is dropped
 
 
 def test_publishes_out_of_order_twice_or_lost_reach_readers_once_in_order(tmp_path, start_server, pushpins):
