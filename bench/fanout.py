@@ -143,10 +143,15 @@ class Target:
         """The processes whose CPU and memory are measured."""
         return [self.process.pid]
 
+    @property
+    def api_port(self) -> int:
+        """Where events are posted (readers connect to `port`)."""
+        return self.port
+
     def request(self, method: str, path: str, body: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
         # A connection per request: a kept-alive one would be closed by the server while
         # the readers connect; the extra connect counts against the server's latency.
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        conn = http.client.HTTPConnection("127.0.0.1", self.api_port, timeout=60)
         try:
             conn.request(method, path, body.encode(), {"Content-Type": "application/json", **(headers or {})})
             response = conn.getresponse()
@@ -192,8 +197,9 @@ class Liveblog(Target):
 
     def start(self, warm: int) -> None:
         liveblog = [sys.executable, "-m", "liveblog"]
-        self.spawn([*liveblog, "serve", "--port", str(self.port), "--log-level", "warning", "--workers", str(self.workers)], self.env)
-        wait_http(self.port, "/healthz", self.process, self.log)
+        port = self.api_port
+        self.spawn([*liveblog, "serve", "--port", str(port), "--log-level", "warning", "--workers", str(self.workers)], self.env)
+        wait_http(port, "/healthz", self.process, self.log)
         made = subprocess.run([*liveblog, "create-token", "bench"], cwd=self.dir, env=self.env, capture_output=True, text=True, check=True)
         self.token = made.stdout.strip().splitlines()[-1]
         status, body = self.request("POST", "/api/stories", json.dumps({"title": "Bench story"}), self.auth)
@@ -216,6 +222,64 @@ class Liveblog(Target):
 
     def pids(self) -> list[int]:
         return children(self.process.pid) if self.workers > 1 else [self.process.pid]
+
+
+class Pushpin(Liveblog):
+    """`liveblog serve` as the origin of a Pushpin that holds the readers (GRIP, grip.py).
+
+    Readers connect to Pushpin; events are posted to Liveblog, which publishes each to
+    Pushpin. CPU and memory are Liveblog's and all of Pushpin's processes together.
+    """
+
+    name = "pushpin"
+    KEY = "bench-grip-key-of-thirty-two-bytes!"
+
+    def __init__(self, workdir: Path, message_rate: int = 200_000, message_hwm: int = 400_000, name: str = "pushpin"):
+        super().__init__(workdir)
+        self.name = name
+        self.origin_port = free_port()
+        self.publish_port = free_port()
+        self.env["LIVEBLOG_GRIP_URL"] = f"http://127.0.0.1:{self.publish_port}/?key={self.KEY}"
+        self.run = self.dir / "pushpin"
+        self.run.mkdir()
+        (self.run / "routes").write_text(f"* 127.0.0.1:{self.origin_port}\n")
+        conf = (BENCH / "pushpin.conf").read_text().format(
+            run=self.run, http_port=self.port, publish_port=self.publish_port, key=self.KEY,
+            message_rate=message_rate, message_hwm=message_hwm)
+        (self.run / "pushpin.conf").write_text(conf)
+        self.pushpin: subprocess.Popen | None = None
+
+    @staticmethod
+    def available() -> bool:
+        return shutil.which("pushpin") is not None
+
+    @property
+    def api_port(self) -> int:
+        return self.origin_port
+
+    def start(self, warm: int) -> None:
+        # Pushpin first, so that it takes the story's first publish.
+        self.pushpin = subprocess.Popen(
+            ["pushpin", f"--config={self.run / 'pushpin.conf'}", "--merge-output"], cwd=self.run,
+            stdout=(self.run / "pushpin.log").open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+        super().start(warm)
+        wait_http(self.port, "/healthz", self.pushpin, self.run / "pushpin.log")
+        deadline = time.monotonic() + 30
+        while len(children(self.pushpin.pid)) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)  # polling for start-up: the runner starts its four services
+
+    def pids(self) -> list[int]:
+        return [self.process.pid, self.pushpin.pid, *children(self.pushpin.pid)]
+
+    def stop(self) -> None:
+        if self.pushpin and self.pushpin.poll() is None:
+            os.killpg(self.pushpin.pid, 15)
+            try:
+                self.pushpin.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.pushpin.pid, 9)
+                self.pushpin.wait()
+        super().stop()
 
 
 class Naive(Target):
@@ -372,6 +436,7 @@ def measure(make_target, n: int, args, binary: Path, workdir: Path, profile_to: 
         row.ready = sum(int(r[0]) for r in ready)
         row.us_per_connect = (cpu_seconds(pids) - cpu0) / max(row.ready, 1) * 1e6
         failed = sum(int(r[1]) for r in ready)
+        retried = sum(int(r[3]) for r in ready)
         time.sleep(1.0)  # replays finish arriving; the memory figure is for idle readers
         row.kib_per_reader = (rss_kib(pids) - rss_before) / max(row.ready, 1)
 
@@ -407,6 +472,8 @@ def measure(make_target, n: int, args, binary: Path, workdir: Path, profile_to: 
         row.dropped = sum(int(d[4]) for d in done)
         frames = sum(int(d[1]) for d in done)
         row.bytes_per_event = sum(int(d[5]) for d in done) / max(frames, 1)
+        if retried:
+            row.note += f"{retried} set-ups answered 502/503 and retried; "
         if failed:
             row.note += f"{failed} streams failed to open"
     except Exception as exc:  # one broken cell must not lose the rest of the run
@@ -488,7 +555,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Fan-out bench: Liveblog beside sse-starlette and Nchan.")
     parser.add_argument("--quick", action="store_true", help="N=1,000 only")
     parser.add_argument("--sizes", default="1000,10000,18000", help="reader counts, comma-separated")
-    parser.add_argument("--servers", default="liveblog,naive,nchan")
+    parser.add_argument("--servers", default="liveblog,naive,nchan,pushpin",
+                        help="of liveblog, naive, nchan, pushpin, and pushpin-defaults (Pushpin's own "
+                             "message_rate and message_hwm)")
     parser.add_argument("--events", type=int, default=20, help="events measured per cell (≤ 60)")
     parser.add_argument("--warm", type=int, default=2, help="events posted before readers connect, then replayed")
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between events")
@@ -503,7 +572,17 @@ def main(argv: list[str] | None = None) -> int:
     if "nchan" in servers and not Nchan.available():
         print("nginx + Nchan not installed (apt-get install nginx libnginx-mod-nchan): skipped")
         servers.remove("nchan")
-    makers = {"liveblog": Liveblog, "naive": Naive, "nchan": Nchan}
+    if any(s.startswith("pushpin") for s in servers) and not Pushpin.available():
+        print("pushpin not installed (apt-get install pushpin): skipped")
+        servers = [s for s in servers if not s.startswith("pushpin")]
+    makers = {
+        "liveblog": Liveblog,
+        "naive": Naive,
+        "nchan": Nchan,
+        "pushpin": Pushpin,
+        # Debian's pushpin.conf: 2,500 deliveries/s, 25,000 waiting.
+        "pushpin-defaults": lambda d: Pushpin(d, 2_500, 25_000, name="pushpin-defaults"),
+    }
 
     workdir = Path(tempfile.mkdtemp(prefix="liveblog-bench-"))
     binary = build_client(workdir)
