@@ -81,7 +81,7 @@ def create_app(settings: Settings | None = None, background=(), prepare=None) ->
     embeds.use(settings.oembed_providers)
     store = Store(make_engine(settings.database_url), push_rule=push.message)
     backend = backend_for(settings.broadcast_url)
-    edge = grip.GripConfig.from_url(settings.grip_url) if settings.grip_url else None
+    edge = grip.engines(settings.grip_url) if settings.grip_url else None
     if edge:
         # A GRIP engine holds readers' streams: it hears of every commit made here, and
         # the requests it signs are answered with a hold (grip.py); all others stream here.

@@ -52,10 +52,11 @@ log = logging.getLogger("liveblog.grip")
 # The engine sends this comment after this many seconds without a byte, as the hub's
 # timer does for readers it holds itself (7.5 s idle, checked every 5 s).
 KEEPALIVE_SECONDS = 10
-# A commit's events are published by the process that made it. It may not yet have heard
-# of another process's newest events, so it also publishes the story's events of the last
-# RECENT seconds that it does not know to be published: the engine drops those it has
-# already had by their id (Pushpin keeps ids for `id_cache_ttl`, 60 s by default).
+# A commit's events are published by the process that made it, with every event of the
+# story after the newest it has heard announced (by any process): another process's
+# notice may still be on its way. The engine drops what it already had by id (Pushpin
+# keeps ids `id_cache_ttl`, 60 s), so nothing older than RECENT is sent again, and a story
+# this process has not heard of yet gets its events of the last RECENT seconds.
 RECENT = timedelta(seconds=20)
 PUBLISH_WINDOW = 32  # the most events read per story and publish (a commit appends one or two)
 PUBLISH_ATTEMPTS = 4  # then the engine is given up on: its connections recover by themselves
@@ -117,6 +118,15 @@ class GripConfig:
         return not self.verify_iss or claims.get("iss") == self.verify_iss
 
 
+def engines(setting: str) -> tuple[GripConfig, ...]:
+    """Every engine LIVEBLOG_GRIP_URL names (comma-separated): each gets every publish, and
+    a request signed by any of them is held. Several Pushpin nodes are listed so."""
+    found = tuple(GripConfig.from_url(url.strip()) for url in setting.split(",") if url.strip())
+    if not found:
+        raise GripError(f"{setting!r} names no engine")
+    return found
+
+
 def _decoded(value: str) -> str | bytes:
     """`base64:…` values are bytes (a binary secret, a PEM key); others are taken as written."""
     if value.startswith("base64:"):
@@ -163,13 +173,13 @@ def grip_last(scope, name: str) -> int | None:
 class GripStream:
     """Wraps the stream endpoint: requests from the engine get a hold, all others the direct stream."""
 
-    def __init__(self, direct, hub: Hub, config: GripConfig):
+    def __init__(self, direct, hub: Hub, engines: tuple[GripConfig, ...]):
         self.direct = direct
         self.hub = hub
-        self.config = config
+        self.engines = engines
 
     async def __call__(self, scope, receive, send) -> None:
-        if not self.config.signed(scope):
+        if not any(engine.signed(scope) for engine in self.engines):
             await self.direct(scope, receive, send)
             return
         slug = scope["path_params"]["slug"]
@@ -265,12 +275,11 @@ def items_for(story_id: int, events: list[LoggedEvent], before: LoggedEvent | No
 class GripPublisher:
     """One per process: publishes the events this process committed, in commit order, once."""
 
-    def __init__(self, store: Store, config: GripConfig):
+    def __init__(self, store: Store, engines: tuple[GripConfig, ...]):
         self.store = store
-        self.config = config
+        self.engines = engines
         self.known: dict[int, int] = {}  # story → newest event id known to be announced (by any process)
         self.jobs: asyncio.Queue[tuple[int, int, int]] = asyncio.Queue()  # story, after, up to
-        self.published = 0  # items the engine accepted (for the bench and tests)
         self._task: asyncio.Task | None = None
         self._client: httpx.AsyncClient | None = None
 
@@ -310,7 +319,8 @@ class GripPublisher:
                 log.warning("could not read the log to publish %s; the engine will recover", spans, exc_info=True)
                 continue
             if items:
-                await self._publish(items)
+                body = json.dumps({"items": items}, separators=(",", ":"))
+                await asyncio.gather(*(self._publish(engine, body, len(items)) for engine in self.engines))
 
     def _items(self, spans: dict[int, tuple[int, int]]) -> list[dict]:
         since = datetime.now(timezone.utc) - RECENT
@@ -329,24 +339,22 @@ class GripPublisher:
             items += items_for(story_id, [event for event, _ in rows[start:]], before)
         return items
 
-    async def _publish(self, items: list[dict]) -> None:
-        headers = {"Authorization": f"Bearer {self.config.key}"} if self.config.key else {}
-        body = json.dumps({"items": items}, separators=(",", ":"))
+    async def _publish(self, engine: GripConfig, body: str, count: int) -> None:
+        headers = {"Content-Type": "application/json"}
+        if engine.key:
+            headers["Authorization"] = f"Bearer {engine.key}"
         for attempt in range(PUBLISH_ATTEMPTS):
             try:
-                response = await self._client.post(
-                    self.config.publish_url, content=body, headers={"Content-Type": "application/json", **headers}
-                )
+                response = await self._client.post(engine.publish_url, content=body, headers=headers)
                 if response.status_code < 300:
-                    self.published += len(items)
                     return
-                log.warning("the engine refused a publish (%s): %s", response.status_code, response.text[:200])
+                log.warning("%s refused a publish (%s): %s", engine.publish_url, response.status_code, response.text[:200])
             except httpx.HTTPError as exc:
-                log.warning("could not publish to the engine (%s)", exc)
+                log.warning("could not publish to %s (%s)", engine.publish_url, exc)
             await asyncio.sleep(0.2 * 2**attempt)
         # Stored is stored: held connections get these events through the recovery link
         # when the story's next event arrives, and readers that reconnect replay them.
-        log.warning("gave up publishing %d items to the engine", len(items))
+        log.warning("gave up publishing %d items to %s", count, engine.publish_url)
 
 
 class GripRelay(Backend):

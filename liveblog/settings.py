@@ -44,8 +44,8 @@ class Settings:
     # Desk streams (the queue of drafts) one login or token may hold open per process, and
     # one address (0: no limit): a few desks in a few tabs each.
     max_desk_streams: int = 16
-    # A GRIP engine (Pushpin, Fastly Fanout) that holds readers' streams: its publish URL
-    # with its key (see grip.py); empty: every stream is held here.
+    # GRIP engines (Pushpin nodes, Fastly Fanout) that hold readers' streams: each one's
+    # publish URL with its key, comma-separated (see grip.py); empty: streams are held here.
     grip_url: str = ""
 
     @property
@@ -102,10 +102,10 @@ class Settings:
             raise SettingsError(f"LIVEBLOG_PUSH_CONTACT: {push_contact!r} must be a mailto: or https:// URL")
         grip_url = get("GRIP_URL", "")
         if grip_url:
-            from .grip import GripConfig, GripError
+            from .grip import GripError, engines
 
             try:
-                GripConfig.from_url(grip_url)
+                engines(grip_url)
             except GripError as exc:
                 raise SettingsError(f"LIVEBLOG_GRIP_URL: {exc}") from None
         return cls(

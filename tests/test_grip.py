@@ -426,3 +426,53 @@ def test_grip_url_names_the_publish_endpoint_and_the_key():
     for bad in ("127.0.0.1:5561", "http://127.0.0.1:5561/", "ftp://x/?key=k", "http://x/?key=base64:***"):
         with pytest.raises(grip.GripError):
             grip.GripConfig.from_url(bad)
+
+
+def test_several_engines_each_get_every_publish_and_each_ones_signature_is_accepted():
+    one, two = "first-node-key-" * 3, "second-node-key-" * 3
+    listed = grip.engines(f"http://10.0.0.1:5561/?key={one}, http://10.0.0.2:5561/?key={two}")
+    assert [e.publish_url for e in listed] == ["http://10.0.0.1:5561/publish/", "http://10.0.0.2:5561/publish/"]
+    signed = jwt.encode({"iss": "pushpin", "exp": int(time.time()) + 60}, two, algorithm="HS256")
+    scope = {"headers": [(b"grip-sig", signed.encode())]}
+    assert [e.signed(scope) for e in listed] == [False, True]
+    with pytest.raises(grip.GripError):
+        grip.engines(" , ")
+
+
+@pytest.fixture
+def store(tmp_path):
+    from liveblog.db import make_engine, upgrade
+    from liveblog.store import Store
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'log.db'}")
+    upgrade(engine)
+    yield Store(engine)
+    engine.dispose()
+
+
+def test_a_process_publishes_its_commit_and_what_it_has_not_heard_of_but_nothing_old(store):
+    from datetime import datetime, timedelta, timezone
+
+    from sqlmodel import Session, update
+
+    from liveblog.models import Event
+
+    story = store.create_story("Publishing")
+    slug, story_id = story.value.slug, story.story_id
+    ids = [story.event_id] + [store.add_update(slug, f"#{n}", author="Desk").event_id for n in range(4)]
+    publisher = grip.GripPublisher(store, grip.engines("http://127.0.0.1:1/?key=unused"))
+
+    def published(after: int, upto: int) -> list[tuple[str, str]]:
+        return [(item["id"], item["prev-id"]) for item in publisher._items({story_id: (after, upto)})]
+
+    # Heard of everything up to ids[3]: only the commit, chained to the event before it.
+    assert published(ids[3], ids[4]) == [(str(ids[4]), str(ids[3]))]
+    # Another process's ids[2..3] not heard of yet: they go too (the engine drops repeats).
+    assert published(ids[1], ids[4]) == [(str(i), str(p)) for p, i in zip(ids[1:], ids[2:])]
+    # A story never heard of: its recent events, the first one chained to "0".
+    assert published(0, ids[4])[0] == (str(ids[0]), "0")
+    # Events written long ago are never published again, whatever was heard.
+    with Session(store.engine) as s:
+        s.exec(update(Event).where(Event.id <= ids[2]).values(created_at=datetime.now(timezone.utc) - timedelta(minutes=5)))
+        s.commit()
+    assert published(0, ids[4]) == [(str(ids[3]), str(ids[2])), (str(ids[4]), str(ids[3]))]
