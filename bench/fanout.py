@@ -143,6 +143,10 @@ class Target:
         """The processes whose CPU and memory are measured."""
         return [self.process.pid]
 
+    def parts(self) -> dict[str, list[int]]:
+        """The measured processes by what they are, when there is more than one kind."""
+        return {}
+
     @property
     def api_port(self) -> int:
         """Where events are posted (readers connect to `port`)."""
@@ -270,6 +274,9 @@ class Pushpin(Liveblog):
 
     def pids(self) -> list[int]:
         return [self.process.pid, self.pushpin.pid, *children(self.pushpin.pid)]
+
+    def parts(self) -> dict[str, list[int]]:
+        return {"liveblog": [self.process.pid], "pushpin": [self.pushpin.pid, *children(self.pushpin.pid)]}
 
     def stop(self) -> None:
         if self.pushpin and self.pushpin.poll() is None:
@@ -425,20 +432,27 @@ def measure(make_target, n: int, args, binary: Path, workdir: Path, profile_to: 
             target.post(seq, 0)
         time.sleep(0.5)  # let start-up work settle before the memory baseline
         rss_before = rss_kib(pids)
+        parts = target.parts()
+        part_rss = {name: rss_kib(p) for name, p in parts.items()}
         expected = args.warm + args.events
         # The readers' own time limit, a safety net: set-up at ≥ 100 readers/s, delivery
         # at a fifth of the pace the events are posted at.
         budget = 120 + n / 100 + args.events * args.interval * 5
         began, cpu0 = time.monotonic(), cpu_seconds(pids)
+        part_cpu = {name: cpu_seconds(p) for name, p in parts.items()}
         readers = Readers(binary, target, n, expected, workdir, budget)
         ready = readers.expect("READY")
         row.connect_s = time.monotonic() - began
         row.ready = sum(int(r[0]) for r in ready)
         row.us_per_connect = (cpu_seconds(pids) - cpu0) / max(row.ready, 1) * 1e6
+        for name, p in parts.items():
+            row.extra[f"{name} µs/conn"] = (cpu_seconds(p) - part_cpu[name]) / max(row.ready, 1) * 1e6
         failed = sum(int(r[1]) for r in ready)
         retried = sum(int(r[3]) for r in ready)
         time.sleep(1.0)  # replays finish arriving; the memory figure is for idle readers
         row.kib_per_reader = (rss_kib(pids) - rss_before) / max(row.ready, 1)
+        for name, p in parts.items():
+            row.extra[f"{name} KiB/rdr"] = (rss_kib(p) - part_rss[name]) / max(row.ready, 1)
 
         profiler = None
         if profile_to:
@@ -447,6 +461,7 @@ def measure(make_target, n: int, args, binary: Path, workdir: Path, profile_to: 
                  "--pid", str(pids[0])], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(1.0)  # py-spy attaches
         cpu0, client0, t0 = cpu_seconds(pids), readers.cpu(), time.monotonic()
+        part_cpu = {name: cpu_seconds(p) for name, p in parts.items()}
         for seq in range(args.warm, expected):
             stamp = time.monotonic_ns()
             target.post(seq, stamp)
@@ -456,6 +471,7 @@ def measure(make_target, n: int, args, binary: Path, workdir: Path, profile_to: 
         if any(line[0] == "-1" for line in readers.expect("ALL")):
             row.note = "some readers never got every event; "
         cpu1, client1, t1 = cpu_seconds(pids), readers.cpu(), time.monotonic()
+        part_cpu = {name: cpu_seconds(p) - part_cpu[name] for name, p in parts.items()}
         if profiler:
             profiler.send_signal(2)
             profiler.wait(timeout=30)
@@ -463,6 +479,12 @@ def measure(make_target, n: int, args, binary: Path, workdir: Path, profile_to: 
         delivered = len(latencies)
         row.us_per_delivery = (cpu1 - cpu0) / max(delivered, 1) * 1e6
         row.us_net = (cpu1 - cpu0 - args.events * row.fixed_ms / 1000) / max(delivered, 1) * 1e6
+        for name, seconds in part_cpu.items():
+            row.extra[f"{name} µs/dlv"] = seconds / max(delivered, 1) * 1e6
+        if parts:
+            row.note += "; ".join(
+                f"{name}: {row.extra[f'{name} µs/dlv']:.1f} µs/dlv, {row.extra[f'{name} µs/conn']:.0f} µs/conn, "
+                f"{row.extra[f'{name} KiB/rdr']:.1f} KiB/rdr" for name in parts) + "; "
         row.client_cores = (client1 - client0) / (t1 - t0)
         ordered = sorted(latencies)
         row.p50, row.p99 = percentile(ordered, 0.50) / 1000, percentile(ordered, 0.99) / 1000
@@ -472,6 +494,8 @@ def measure(make_target, n: int, args, binary: Path, workdir: Path, profile_to: 
         row.dropped = sum(int(d[4]) for d in done)
         frames = sum(int(d[1]) for d in done)
         row.bytes_per_event = sum(int(d[5]) for d in done) / max(frames, 1)
+        if row.dropped:
+            row.note += f"{row.dropped} streams ended early; "
         if retried:
             row.note += f"{retried} set-ups answered 502/503 and retried; "
         if failed:
@@ -492,14 +516,14 @@ def measure(make_target, n: int, args, binary: Path, workdir: Path, profile_to: 
 
 
 HEADER = (
-    f"{'server':<12}{'N':>7}{'readers':>9}{'conn/s':>8}{'µs/conn':>8}{'KiB/rdr':>9}{'µs/dlv':>8}{'net':>6}{'ms/evt':>7}"
+    f"{'server':<17}{'N':>7}{'readers':>9}{'conn/s':>8}{'µs/conn':>8}{'KiB/rdr':>9}{'µs/dlv':>8}{'net':>6}{'ms/evt':>7}"
     f"{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}{'miss':>6}{'dup':>5}{'B/evt':>7}{'cli cores':>10}  note"
 )
 
 
 def line(row: Row) -> str:
     return (
-        f"{row.server:<12}{row.n:>7}{row.ready:>9}{row.rate:>8.0f}{row.us_per_connect:>8.0f}{row.kib_per_reader:>9.1f}{row.us_per_delivery:>8.1f}"
+        f"{row.server:<17}{row.n:>7}{row.ready:>9}{row.rate:>8.0f}{row.us_per_connect:>8.0f}{row.kib_per_reader:>9.1f}{row.us_per_delivery:>8.1f}"
         f"{row.us_net:>6.1f}{row.fixed_ms:>7.1f}"
         f"{row.p50:>8.0f}{row.p99:>8.0f}{row.worst:>8.0f}{row.missing:>6}{row.duplicate:>5}{row.bytes_per_event:>7.0f}"
         f"{row.client_cores:>10.2f}  {row.note}"

@@ -476,3 +476,18 @@ def test_a_process_publishes_its_commit_and_what_it_has_not_heard_of_but_nothing
         s.exec(update(Event).where(Event.id <= ids[2]).values(created_at=datetime.now(timezone.utc) - timedelta(minutes=5)))
         s.commit()
     assert published(0, ids[4]) == [(str(ids[3]), str(ids[2])), (str(ids[4]), str(ids[3]))]
+
+
+@pytest.mark.browser
+def test_the_story_page_through_pushpin_updates_itself_and_drops_the_banner(edge, page):
+    server, pushpin = edge
+    slug = server.new_story("Seen through the edge")["slug"]
+    page.goto(f"{pushpin.url}/stories/{slug}")
+    page.wait_for_selector('#story[data-connected="yes"]', timeout=15_000)
+    update = server.post(slug, "**Arrived** through Pushpin.")
+    card = page.locator(f"#update-{update['id']}")
+    card.wait_for(timeout=15_000)
+    assert card.locator("strong").inner_text() == "Arrived"
+    assert page.locator("#live-banner").is_visible()
+    assert server.api("PATCH", f"/api/stories/{slug}", {"status": "closed"}).status_code == 200
+    page.locator("#live-banner").wait_for(state="detached", timeout=15_000)
