@@ -179,7 +179,7 @@ class GripStream:
         self.engines = engines
 
     async def __call__(self, scope, receive, send) -> None:
-        if not any(engine.signed(scope) for engine in self.engines):
+        if scope["method"] != "GET" or not any(engine.signed(scope) for engine in self.engines):
             await self.direct(scope, receive, send)
             return
         slug = scope["path_params"]["slug"]
@@ -395,11 +395,12 @@ class GripRelay(Backend):
         await self.inner.disconnect()
 
     async def publish(self, notice: Notice) -> None:
-        self.publisher.committed(notice)
+        if not notice.desk:  # the desk's log stays with the desk's own streams
+            self.publisher.committed(notice)
         await self.inner.publish(notice)
 
     async def notices(self):
         async for notice in self.inner.notices():
-            if notice != RESYNC:
+            if notice != RESYNC and not notice.desk:
                 self.publisher.heard(notice)
             yield notice
