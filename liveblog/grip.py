@@ -10,8 +10,9 @@ replay — and then handed to the engine, which holds the connection:
     Grip-Link: </stories/s/events>; rel=next    where the engine asks for what it missed
     Grip-Keep-Alive: : keep-alive\\n\\n; …       the same comment the hub sends when idle
 
-Every event is published to the engine once, by the process that committed it, with
-its id and `prev-id`, the id of the story's event before it: one story's events commit
+Every event is published to each engine by the process that committed it, with its id
+and `prev-id`, the id of the story's event before it (with any of the story's recent
+events that process has not heard announced yet; the engine drops repeats by id): one story's events commit
 in id order (`store._locked_story` locks the story row before anything is appended), so
 "the story's event before N" is the same answer in every process, on every database,
 once N is committed. The engine writes an item to a held connection only when its
