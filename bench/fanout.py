@@ -143,10 +143,19 @@ class Target:
         """The processes whose CPU and memory are measured."""
         return [self.process.pid]
 
+    def parts(self) -> dict[str, list[int]]:
+        """The measured processes by what they are, when there is more than one kind."""
+        return {}
+
+    @property
+    def api_port(self) -> int:
+        """Where events are posted (readers connect to `port`)."""
+        return self.port
+
     def request(self, method: str, path: str, body: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
         # A connection per request: a kept-alive one would be closed by the server while
         # the readers connect; the extra connect counts against the server's latency.
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        conn = http.client.HTTPConnection("127.0.0.1", self.api_port, timeout=60)
         try:
             conn.request(method, path, body.encode(), {"Content-Type": "application/json", **(headers or {})})
             response = conn.getresponse()
@@ -192,8 +201,9 @@ class Liveblog(Target):
 
     def start(self, warm: int) -> None:
         liveblog = [sys.executable, "-m", "liveblog"]
-        self.spawn([*liveblog, "serve", "--port", str(self.port), "--log-level", "warning", "--workers", str(self.workers)], self.env)
-        wait_http(self.port, "/healthz", self.process, self.log)
+        port = self.api_port
+        self.spawn([*liveblog, "serve", "--port", str(port), "--log-level", "warning", "--workers", str(self.workers)], self.env)
+        wait_http(port, "/healthz", self.process, self.log)
         made = subprocess.run([*liveblog, "create-token", "bench"], cwd=self.dir, env=self.env, capture_output=True, text=True, check=True)
         self.token = made.stdout.strip().splitlines()[-1]
         status, body = self.request("POST", "/api/stories", json.dumps({"title": "Bench story"}), self.auth)
@@ -216,6 +226,67 @@ class Liveblog(Target):
 
     def pids(self) -> list[int]:
         return children(self.process.pid) if self.workers > 1 else [self.process.pid]
+
+
+class Pushpin(Liveblog):
+    """`liveblog serve` as the origin of a Pushpin that holds the readers (GRIP, grip.py).
+
+    Readers connect to Pushpin; events are posted to Liveblog, which publishes each to
+    Pushpin. CPU and memory are Liveblog's and all of Pushpin's processes together.
+    """
+
+    name = "pushpin"
+    KEY = "bench-grip-key-of-thirty-two-bytes!"
+
+    def __init__(self, workdir: Path, message_rate: int = 200_000, message_hwm: int = 400_000, name: str = "pushpin"):
+        super().__init__(workdir)
+        self.name = name
+        self.origin_port = free_port()
+        self.publish_port = free_port()
+        self.env["LIVEBLOG_GRIP_URL"] = f"http://127.0.0.1:{self.publish_port}/?key={self.KEY}"
+        self.run = self.dir / "pushpin"
+        self.run.mkdir()
+        (self.run / "routes").write_text(f"* 127.0.0.1:{self.origin_port}\n")
+        conf = (BENCH / "pushpin.conf").read_text().format(
+            run=self.run, http_port=self.port, publish_port=self.publish_port, key=self.KEY,
+            message_rate=message_rate, message_hwm=message_hwm)
+        (self.run / "pushpin.conf").write_text(conf)
+        self.pushpin: subprocess.Popen | None = None
+
+    @staticmethod
+    def available() -> bool:
+        return shutil.which("pushpin") is not None
+
+    @property
+    def api_port(self) -> int:
+        return self.origin_port
+
+    def start(self, warm: int) -> None:
+        # Pushpin first, so that it takes the story's first publish.
+        self.pushpin = subprocess.Popen(
+            ["pushpin", f"--config={self.run / 'pushpin.conf'}", "--merge-output"], cwd=self.run,
+            stdout=(self.run / "pushpin.log").open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+        super().start(warm)
+        wait_http(self.port, "/healthz", self.pushpin, self.run / "pushpin.log")
+        deadline = time.monotonic() + 30
+        while len(children(self.pushpin.pid)) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)  # polling for start-up: the runner starts its four services
+
+    def pids(self) -> list[int]:
+        return [self.process.pid, self.pushpin.pid, *children(self.pushpin.pid)]
+
+    def parts(self) -> dict[str, list[int]]:
+        return {"liveblog": [self.process.pid], "pushpin": [self.pushpin.pid, *children(self.pushpin.pid)]}
+
+    def stop(self) -> None:
+        if self.pushpin and self.pushpin.poll() is None:
+            os.killpg(self.pushpin.pid, 15)
+            try:
+                self.pushpin.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.pushpin.pid, 9)
+                self.pushpin.wait()
+        super().stop()
 
 
 class Naive(Target):
@@ -361,19 +432,27 @@ def measure(make_target, n: int, args, binary: Path, workdir: Path, profile_to: 
             target.post(seq, 0)
         time.sleep(0.5)  # let start-up work settle before the memory baseline
         rss_before = rss_kib(pids)
+        parts = target.parts()
+        part_rss = {name: rss_kib(p) for name, p in parts.items()}
         expected = args.warm + args.events
         # The readers' own time limit, a safety net: set-up at ≥ 100 readers/s, delivery
         # at a fifth of the pace the events are posted at.
         budget = 120 + n / 100 + args.events * args.interval * 5
         began, cpu0 = time.monotonic(), cpu_seconds(pids)
+        part_cpu = {name: cpu_seconds(p) for name, p in parts.items()}
         readers = Readers(binary, target, n, expected, workdir, budget)
         ready = readers.expect("READY")
         row.connect_s = time.monotonic() - began
         row.ready = sum(int(r[0]) for r in ready)
         row.us_per_connect = (cpu_seconds(pids) - cpu0) / max(row.ready, 1) * 1e6
+        for name, p in parts.items():
+            row.extra[f"{name} µs/conn"] = (cpu_seconds(p) - part_cpu[name]) / max(row.ready, 1) * 1e6
         failed = sum(int(r[1]) for r in ready)
+        retried = sum(int(r[3]) for r in ready)
         time.sleep(1.0)  # replays finish arriving; the memory figure is for idle readers
         row.kib_per_reader = (rss_kib(pids) - rss_before) / max(row.ready, 1)
+        for name, p in parts.items():
+            row.extra[f"{name} KiB/rdr"] = (rss_kib(p) - part_rss[name]) / max(row.ready, 1)
 
         profiler = None
         if profile_to:
@@ -382,6 +461,7 @@ def measure(make_target, n: int, args, binary: Path, workdir: Path, profile_to: 
                  "--pid", str(pids[0])], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(1.0)  # py-spy attaches
         cpu0, client0, t0 = cpu_seconds(pids), readers.cpu(), time.monotonic()
+        part_cpu = {name: cpu_seconds(p) for name, p in parts.items()}
         for seq in range(args.warm, expected):
             stamp = time.monotonic_ns()
             target.post(seq, stamp)
@@ -391,6 +471,7 @@ def measure(make_target, n: int, args, binary: Path, workdir: Path, profile_to: 
         if any(line[0] == "-1" for line in readers.expect("ALL")):
             row.note = "some readers never got every event; "
         cpu1, client1, t1 = cpu_seconds(pids), readers.cpu(), time.monotonic()
+        part_cpu = {name: cpu_seconds(p) - part_cpu[name] for name, p in parts.items()}
         if profiler:
             profiler.send_signal(2)
             profiler.wait(timeout=30)
@@ -398,6 +479,12 @@ def measure(make_target, n: int, args, binary: Path, workdir: Path, profile_to: 
         delivered = len(latencies)
         row.us_per_delivery = (cpu1 - cpu0) / max(delivered, 1) * 1e6
         row.us_net = (cpu1 - cpu0 - args.events * row.fixed_ms / 1000) / max(delivered, 1) * 1e6
+        for name, seconds in part_cpu.items():
+            row.extra[f"{name} µs/dlv"] = seconds / max(delivered, 1) * 1e6
+        if parts:
+            row.note += "; ".join(
+                f"{name}: {row.extra[f'{name} µs/dlv']:.1f} µs/dlv, {row.extra[f'{name} µs/conn']:.0f} µs/conn, "
+                f"{row.extra[f'{name} KiB/rdr']:.1f} KiB/rdr" for name in parts) + "; "
         row.client_cores = (client1 - client0) / (t1 - t0)
         ordered = sorted(latencies)
         row.p50, row.p99 = percentile(ordered, 0.50) / 1000, percentile(ordered, 0.99) / 1000
@@ -407,6 +494,10 @@ def measure(make_target, n: int, args, binary: Path, workdir: Path, profile_to: 
         row.dropped = sum(int(d[4]) for d in done)
         frames = sum(int(d[1]) for d in done)
         row.bytes_per_event = sum(int(d[5]) for d in done) / max(frames, 1)
+        if row.dropped:
+            row.note += f"{row.dropped} streams ended early; "
+        if retried:
+            row.note += f"{retried} set-ups answered 502/503 and retried; "
         if failed:
             row.note += f"{failed} streams failed to open"
     except Exception as exc:  # one broken cell must not lose the rest of the run
@@ -425,14 +516,14 @@ def measure(make_target, n: int, args, binary: Path, workdir: Path, profile_to: 
 
 
 HEADER = (
-    f"{'server':<12}{'N':>7}{'readers':>9}{'conn/s':>8}{'µs/conn':>8}{'KiB/rdr':>9}{'µs/dlv':>8}{'net':>6}{'ms/evt':>7}"
+    f"{'server':<17}{'N':>7}{'readers':>9}{'conn/s':>8}{'µs/conn':>8}{'KiB/rdr':>9}{'µs/dlv':>8}{'net':>6}{'ms/evt':>7}"
     f"{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}{'miss':>6}{'dup':>5}{'B/evt':>7}{'cli cores':>10}  note"
 )
 
 
 def line(row: Row) -> str:
     return (
-        f"{row.server:<12}{row.n:>7}{row.ready:>9}{row.rate:>8.0f}{row.us_per_connect:>8.0f}{row.kib_per_reader:>9.1f}{row.us_per_delivery:>8.1f}"
+        f"{row.server:<17}{row.n:>7}{row.ready:>9}{row.rate:>8.0f}{row.us_per_connect:>8.0f}{row.kib_per_reader:>9.1f}{row.us_per_delivery:>8.1f}"
         f"{row.us_net:>6.1f}{row.fixed_ms:>7.1f}"
         f"{row.p50:>8.0f}{row.p99:>8.0f}{row.worst:>8.0f}{row.missing:>6}{row.duplicate:>5}{row.bytes_per_event:>7.0f}"
         f"{row.client_cores:>10.2f}  {row.note}"
@@ -488,7 +579,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Fan-out bench: Liveblog beside sse-starlette and Nchan.")
     parser.add_argument("--quick", action="store_true", help="N=1,000 only")
     parser.add_argument("--sizes", default="1000,10000,18000", help="reader counts, comma-separated")
-    parser.add_argument("--servers", default="liveblog,naive,nchan")
+    parser.add_argument("--servers", default="liveblog,naive,nchan,pushpin",
+                        help="of liveblog, naive, nchan, pushpin, and pushpin-defaults (Pushpin's own "
+                             "message_rate and message_hwm)")
     parser.add_argument("--events", type=int, default=20, help="events measured per cell (≤ 60)")
     parser.add_argument("--warm", type=int, default=2, help="events posted before readers connect, then replayed")
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between events")
@@ -503,7 +596,17 @@ def main(argv: list[str] | None = None) -> int:
     if "nchan" in servers and not Nchan.available():
         print("nginx + Nchan not installed (apt-get install nginx libnginx-mod-nchan): skipped")
         servers.remove("nchan")
-    makers = {"liveblog": Liveblog, "naive": Naive, "nchan": Nchan}
+    if any(s.startswith("pushpin") for s in servers) and not Pushpin.available():
+        print("pushpin not installed (apt-get install pushpin): skipped")
+        servers = [s for s in servers if not s.startswith("pushpin")]
+    makers = {
+        "liveblog": Liveblog,
+        "naive": Naive,
+        "nchan": Nchan,
+        "pushpin": Pushpin,
+        # Debian's pushpin.conf: 2,500 deliveries/s, 25,000 waiting.
+        "pushpin-defaults": lambda d: Pushpin(d, 2_500, 25_000, name="pushpin-defaults"),
+    }
 
     workdir = Path(tempfile.mkdtemp(prefix="liveblog-bench-"))
     binary = build_client(workdir)

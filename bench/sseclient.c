@@ -5,7 +5,11 @@
  * stamp "bsZ<seq>Z<send-time ns>Z" in its data (CLOCK_MONOTONIC, the clock the
  * bench takes before it POSTs); the first stamp in each SSE frame counts.
  *
- * stdout, one line each:  READY <ok> <failed> <ms>   when every stream is set up
+ * A 502 or 503 answer is retried, up to MAX_RETRIES times per stream, as the story
+ * page's client does (static/live.js): a proxy in front may refuse a set-up when its
+ * queue to the origin is momentarily full.
+ *
+ * stdout, one line each:  READY <ok> <failed> <ms> <retried>   when every stream is set up
  *                         ALL <ms>                   when every stream has every seq
  *                                                    (-1: the time limit came first)
  *                         DONE <ok> <frames> <missing> <duplicate> <closed> <bytes>
@@ -32,12 +36,13 @@
 #define IP_BIND_ADDRESS_NO_PORT 24
 #endif
 #define MAX_INFLIGHT 256
+#define MAX_RETRIES 5
 
 enum { CONNECTING, HEADERS, BODY, DEAD };
 enum { CH_SIZE, CH_DATA, CH_CRLF };
 
 typedef struct {
-    int fd, state, chunked, ch_state, ok;
+    int fd, state, chunked, ch_state, ok, retries;
     long ch_left;
     char *buf;            /* headers, then the unfinished SSE frame */
     size_t len, cap;
@@ -46,7 +51,8 @@ typedef struct {
 } Conn;
 
 static Conn *conns;
-static int n, expected, inflight, next_conn, ready, failed, closed_early, all_reported, complete;
+static int n, expected, inflight, next_conn, ready, failed, closed_early, all_reported, complete, retried;
+static int *again, nagain; /* streams to set up once more (a 502 or 503) */
 static int32_t *records;
 static size_t nrec, caprec;
 static char request[1024];
@@ -150,9 +156,9 @@ static void dechunk(Conn *c, const char *p, size_t k) {
 }
 
 static void start_next(void) {
-    while (inflight < MAX_INFLIGHT && next_conn < n) {
-        Conn *c = &conns[next_conn];
-        int i = next_conn++;
+    while (inflight < MAX_INFLIGHT && (nagain || next_conn < n)) {
+        int i = nagain ? again[--nagain] : next_conn++;
+        Conn *c = &conns[i];
         c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
         if (c->fd < 0) { perror("socket"); c->state = DEAD; failed++; continue; }
         int one = 1;
@@ -184,6 +190,16 @@ static void headers(Conn *c) {
     char *tail = malloc(rest + 1);
     memcpy(tail, end + 4, rest);
     c->len = 0;
+    if ((status == 502 || status == 503) && c->retries < MAX_RETRIES) {
+        epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+        close(c->fd);
+        inflight--;
+        c->retries++;
+        retried++;
+        again[nagain++] = (int)(c - conns);
+        free(tail);
+        return;
+    }
     if (status != 200) {
         fprintf(stderr, "status %d\n", status);
         finish_conn(c, 1);
@@ -223,6 +239,7 @@ int main(int argc, char **argv) {
                            strcmp(argv[10], "-") ? "\r\n\r\n" : "\r\n");
 
     conns = calloc(n, sizeof *conns);
+    again = calloc(n, sizeof *again);
     epfd = epoll_create1(0);
     struct epoll_event in = {.events = EPOLLIN, .data.u32 = UINT32_MAX};
     epoll_ctl(epfd, EPOLL_CTL_ADD, 0, &in);
@@ -270,9 +287,9 @@ int main(int argc, char **argv) {
             if (c->state == BODY && c->len) frames(c, now_ns());
         }
         start_next();
-        if (!ready_reported && next_conn == n && inflight == 0) {
+        if (!ready_reported && next_conn == n && !nagain && inflight == 0) {
             ready_reported = 1;
-            printf("READY %d %d %.1f\n", ready, failed, (now_ns() - t0) / 1e6);
+            printf("READY %d %d %.1f %d\n", ready, failed, (now_ns() - t0) / 1e6, retried);
             fflush(stdout);
         }
         if (ready_reported && !all_reported && expected > 0) {
@@ -284,7 +301,7 @@ int main(int argc, char **argv) {
         }
     }
     /* out of time: say so in the order the bench reads, so it is not left waiting */
-    if (!ready_reported) printf("READY %d %d -1\n", ready, failed + (n - next_conn) + inflight);
+    if (!ready_reported) printf("READY %d %d -1 %d\n", ready, failed + (n - next_conn) + nagain + inflight, retried);
     if (!all_reported) printf("ALL -1\n");
     long frames_total = 0, missing = 0, dups = 0, bytes = 0;
     for (int i = 0; i < n; i++) {

@@ -14,7 +14,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from . import embeds, metrics, push, scheduler
+from . import embeds, grip, metrics, push, scheduler
 from .broadcast import backend_for
 from .db import make_engine
 from .errors import EXCEPTION_HANDLERS, handle_http_exception
@@ -80,7 +80,14 @@ def create_app(settings: Settings | None = None, background=(), prepare=None) ->
     settings = settings or Settings.load()
     embeds.use(settings.oembed_providers)
     store = Store(make_engine(settings.database_url), push_rule=push.message)
-    hub = Hub(store, backend_for(settings.broadcast_url))
+    backend = backend_for(settings.broadcast_url)
+    edge = grip.engines(settings.grip_url) if settings.grip_url else None
+    if edge:
+        # A GRIP engine holds readers' streams: it hears of every commit made here, and
+        # the requests it signs are answered with a hold (grip.py); all others stream here.
+        backend = grip.GripRelay(backend, grip.GripPublisher(store, edge))
+    hub = Hub(store, backend)
+    stream = grip.GripStream(EventStream(hub), hub, edge) if edge else EventStream(hub)
     services = Services(settings, store, hub, Newsroom(store, hub))
 
     @asynccontextmanager
@@ -95,7 +102,7 @@ def create_app(settings: Settings | None = None, background=(), prepare=None) ->
             task.cancel()
         await hub.stop()
 
-    events = StreamLimit(EventStream(hub), settings.max_streams_per_address, settings.stream_limit_exempt)
+    events = StreamLimit(stream, settings.max_streams_per_address, settings.stream_limit_exempt)
     desk_events = workflow.DeskStream(services)
     routes = [
         *reader.routes,

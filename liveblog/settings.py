@@ -44,6 +44,9 @@ class Settings:
     # Desk streams (the queue of drafts) one login or token may hold open per process, and
     # one address (0: no limit): a few desks in a few tabs each.
     max_desk_streams: int = 16
+    # GRIP engines (Pushpin nodes, Fastly Fanout) that hold readers' streams: each one's
+    # publish URL with its key, comma-separated (see grip.py); empty: streams are held here.
+    grip_url: str = ""
 
     @property
     def secure_cookies(self) -> bool:
@@ -97,6 +100,14 @@ class Settings:
         push_contact = get("PUSH_CONTACT", "")
         if push_contact and urlsplit(push_contact).scheme not in ("mailto", "https"):
             raise SettingsError(f"LIVEBLOG_PUSH_CONTACT: {push_contact!r} must be a mailto: or https:// URL")
+        grip_url = get("GRIP_URL", "")
+        if grip_url:
+            from .grip import GripError, engines
+
+            try:
+                engines(grip_url)
+            except GripError as exc:
+                raise SettingsError(f"LIVEBLOG_GRIP_URL: {exc}") from None
         return cls(
             database_url=database_url,
             broadcast_url=broadcast_url,
@@ -110,6 +121,7 @@ class Settings:
             max_streams_per_address=_whole_number("MAX_STREAMS_PER_ADDRESS", get("MAX_STREAMS_PER_ADDRESS", "256")),
             stream_limit_exempt=_networks("STREAM_LIMIT_EXEMPT", get("STREAM_LIMIT_EXEMPT", "127.0.0.0/8,::1")),
             max_desk_streams=_whole_number("MAX_DESK_STREAMS", get("MAX_DESK_STREAMS", str(cls.max_desk_streams))),
+            grip_url=grip_url,
         )
 
 

@@ -181,6 +181,17 @@ class Store:
             ).all()
         return [LoggedEvent(*row) for row in reversed(rows)]
 
+    def events_upto(self, story_id: int, upto: int, limit: int) -> list[tuple[LoggedEvent, datetime]]:
+        """The story's newest `limit` events with id ≤ `upto`, oldest first, each with when it was written."""
+        with self._reading() as s:
+            rows = s.exec(
+                select(*self._columns(Event), Event.created_at)
+                .where(Event.story_id == story_id, Event.id <= upto)
+                .order_by(Event.id.desc())
+                .limit(limit)
+            ).all()
+        return [(LoggedEvent(*row), created_at) for *row, created_at in reversed(rows)]
+
     def last_event_id(self, story_id: int) -> int:
         with self._reading() as s:
             return s.exec(select(func.max(Event.id)).where(Event.story_id == story_id)).one() or 0
