@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Callable, Generic, NamedTuple, TypeVar
 
 from sqlalchemy import and_, column, delete, func, or_, text, tuple_

@@ -336,7 +336,6 @@ async def desk(request: Request, session: DeskSession, form: Form) -> Response:
 
 @editors_only
 async def post_update(request: Request, session: DeskSession, form: Form) -> Response:
-    svc = services(request)
     slug = request.path_params["slug"]
     if "preview" in form:  # the no-script preview: the desk again, with the form as typed
         preview = render.markdown_html(form.get("body", "")[:MAX_BODY])
