@@ -2,7 +2,9 @@
 module (so a step that serves static files under hashed names can rewrite them), every
 import resolves to a file we ship, every module is loaded by some page, the two scripts
 other parties load (embed.js on host pages, the push service worker) stay classic, and
-the pages load their modules with a JavaScript type (module scripts require one)."""
+the pages load their modules with a JavaScript type (module scripts require one); and
+the shared modules' pure parts (sentences, relative times, the order of updates), run in
+Chromium."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import re
 from pathlib import Path
 
 import httpx
+import pytest
 
 from static_modules import imports_of, module_graph
 
@@ -57,3 +60,48 @@ def test_pages_load_their_scripts_as_modules_served_as_javascript(server):
             answer = httpx.get(server.url + path)
             assert answer.status_code == 200, path
             assert answer.headers["content-type"].split(";")[0] in ("text/javascript", "application/javascript"), path
+
+
+# -- the shared modules' pure parts, run in Chromium on our own origin -------------------
+
+
+@pytest.mark.browser
+def test_say_fills_placeholders_and_picks_the_plural(server, page):
+    page.goto(server.url + "/")
+    said = page.evaluate("""async () => {
+        const { say } = await import("/static/text.js");
+        return [say("newUpdates", { n: 1 }), say("newUpdates", { n: 3 }), say("notSaved", { status: 502 })];
+    }""")
+    assert said == ["↑ 1 new update", "↑ 3 new updates", "Not saved (the server answered 502)."]
+
+
+@pytest.mark.browser
+def test_relative_times(server, page):
+    page.goto(server.url + "/")
+    said = page.evaluate("""async () => {
+        const { agoText } = await import("/static/times.js");
+        const minute = 60000, now = Date.now();
+        return [0, 5, 119, 60 * 24, 60 * 24 * 3].map((m) => agoText(now - m * minute));
+    }""")
+    assert said == ["just now", "5 min ago", "1 hr ago", "1 day ago", "3 days ago"]
+
+
+@pytest.mark.browser
+def test_updates_order_newest_first_by_time_then_id_with_the_pinned_one_on_top(server, page):
+    page.goto(server.url + "/")
+    order = page.evaluate("""async () => {
+        const { placeUpdate } = await import("/static/ordering.js");
+        const list = document.createElement("ol");
+        const item = (id, created, pinned) => {
+            const li = document.createElement("li");
+            Object.assign(li.dataset, { id, created, pinned: pinned ? "yes" : "no" });
+            placeUpdate(list, li, pinned, '[data-pinned="no"]');
+        };
+        item(1, "2026-12-01T10:00:00Z", false);
+        item(3, "2026-12-01T09:00:00Z", false);   // created earlier, posted later (a published draft)
+        item(2, "2026-12-01T10:00:00Z", false);   // the same second as 1: the higher id is newer
+        item(4, "2026-12-01T08:00:00Z", true);
+        item(5, "2026-12-01T11:00:00Z", false);
+        return Array.from(list.children, (li) => Number(li.dataset.id));
+    }""")
+    assert order == [4, 5, 2, 1, 3]
