@@ -1,10 +1,10 @@
 """The page scripts as ES modules: imports are literal relative paths at the top of each
 module (so a step that serves static files under hashed names can rewrite them), every
 import resolves to a file we ship, every module is loaded by some page, the two scripts
-other parties load (embed.js on host pages, the push service worker) stay classic, and
-the pages load their modules with a JavaScript type (module scripts require one); and
-the shared modules' pure parts (sentences, relative times, the order of updates), run in
-Chromium."""
+other parties load (embed.js on host pages, the push service worker) stay classic, the
+pages load their modules with a JavaScript type (module scripts require one), kinds.js
+names the kinds liveblog/events.py names; and the shared modules' pure parts
+(sentences, relative times, the order of updates), run in Chromium."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from liveblog import events
 from static_modules import imports_of, module_graph
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
@@ -60,6 +61,18 @@ def test_pages_load_their_scripts_as_modules_served_as_javascript(server):
             answer = httpx.get(server.url + path)
             assert answer.status_code == 200, path
             assert answer.headers["content-type"].split(";")[0] in ("text/javascript", "application/javascript"), path
+
+
+def test_kinds_js_names_the_kinds_events_py_names():
+    source = (STATIC / "kinds.js").read_text()
+    names = dict(re.findall(r'^export const ([A-Z_]+) = "([a-z]+)";$', source, re.M))
+
+    def kinds(group: str) -> tuple[str, ...]:
+        listed = re.search(rf"^export const {group} = \[([A-Z_, ]+)\];$", source, re.M).group(1)
+        return tuple(names[name.strip()] for name in listed.split(","))
+
+    assert kinds("READER_KINDS") == events.READER_KINDS
+    assert kinds("DESK_KINDS") == events.DESK_KINDS
 
 
 # -- the shared modules' pure parts, run in Chromium on our own origin -------------------
