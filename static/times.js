@@ -4,7 +4,7 @@ import { say } from "./text.js";
 
 const AGO_REFRESH_MS = 30000;
 
-export function clockText(when) {
+function clockText(when) {
   return when.toLocaleString(undefined, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
 }
 
