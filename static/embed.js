@@ -4,8 +4,12 @@
 // reports its height with postMessage; we believe only messages from that frame's window
 // and from the origin this script came from. Several embeds (even from several Liveblog
 // sites) may share one page: one message listener serves them all.
+// It stays a classic script, since host pages include it with a classic <script async>.
 (function () {
   "use strict";
+
+  // What it shows a person (static/text.js holds the page modules' sentences).
+  var TEXT = { frameTitle: "Live updates" };
 
   var registry = window.__liveblogEmbeds;
   if (!registry) {
@@ -47,7 +51,7 @@
     var from = originOf(tag.src);
     var frame = document.createElement("iframe");
     frame.src = from + "/stories/" + slug + "/embed";
-    frame.title = tag.getAttribute("data-title") || "Live updates";
+    frame.title = tag.getAttribute("data-title") || TEXT.frameTitle;
     frame.setAttribute("allow", "clipboard-write");
     frame.setAttribute("data-liveblog-embed", slug);
     frame.style.cssText = "display:block;width:100%;border:0;height:480px";

@@ -129,3 +129,33 @@ def test_a_post_scheduled_seconds_ahead_reaches_an_open_reader_page_when_due(ser
         expect(desk.locator("#scheduled .queue-item")).to_have_count(0, timeout=LIVE)
         expect(desk.locator("#desk-updates article.update", has_text="first result")).to_be_visible(timeout=LIVE)
     assert_not_reloaded(editor, second, reader)
+
+
+def test_both_queue_counts_follow_a_post_scheduled_cancelled_and_rejected(server, people, page):
+    """Each list's count and its "nothing here" line follow every change of the queue,
+    and no change of it raises a script error (`page` fails the test on any)."""
+    log_in(page, server, people["editor"])
+    slug = start_story(page, "Roadworks on the ring road")
+    open_desk(page, server, slug)
+    tomorrow = datetime.now(timezone.utc) + timedelta(days=1)
+    page.locator("#post-body").fill("The **east** lane closes tonight.")
+    page.locator("#post-publish-at").fill(tomorrow.strftime("%Y-%m-%dT%H:%M:%S"))
+    page.get_by_role("button", name="Schedule update").click()
+    expect(page.locator("#scheduled .queue-item")).to_have_count(1)
+    expect(page.locator("#scheduled-count")).to_have_text("1")
+    expect(page.locator("#scheduled-empty")).to_be_hidden()
+    expect(page.locator("#drafts-count")).to_have_text("0")
+    expect(page.locator("#drafts-empty")).to_be_visible()
+
+    # Cancelled: back among the drafts.
+    page.locator("#scheduled .queue-item").get_by_role("button", name="Cancel").click()
+    expect(page.locator("#drafts .queue-item")).to_have_count(1)
+    expect(page.locator("#drafts-count")).to_have_text("1")
+    expect(page.locator("#drafts-empty")).to_be_hidden()
+    expect(page.locator("#scheduled-count")).to_have_text("0")
+    expect(page.locator("#scheduled-empty")).to_be_visible()
+
+    page.locator("#drafts .queue-item").get_by_role("button", name="Reject").click()
+    expect(page.locator("#drafts .queue-item")).to_have_count(0)
+    expect(page.locator("#drafts-count")).to_have_text("0")
+    expect(page.locator("#drafts-empty")).to_be_visible()

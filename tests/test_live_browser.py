@@ -78,3 +78,25 @@ def test_page_resumes_after_the_server_restarts(start_server, browser):
         assert page.evaluate("window.__sameDocument") is True
     finally:
         context.close()
+
+
+def test_a_story_closed_by_mistake_and_reopened_gets_its_banner_back(server, page):
+    """Closed, then reopened at once: the open page drops the banner, shows it again (cloned
+    from the page's own template of it) and keeps following the story."""
+    slug = server.new_story("Closed by mistake")["slug"]
+    open_story(page, server, slug)
+    page.evaluate("""() => {
+        window.__bannerDropped = false;
+        new MutationObserver(() => {
+            if (!document.getElementById("live-banner")) window.__bannerDropped = true;
+        }).observe(document.getElementById("story"), { childList: true });
+    }""")
+    server.api("PATCH", f"/api/stories/{slug}", {"status": "closed"})
+    server.api("PATCH", f"/api/stories/{slug}", {"status": "live"})
+    page.wait_for_function("() => window.__bannerDropped && document.getElementById('live-banner') !== null", timeout=WAIT_MS)
+    banner = page.locator("#live-banner")
+    assert banner.is_visible() and "Developing story" in banner.inner_text()
+    assert page.locator("#closed-note").count() == 0
+    update = server.post(slug, "Still developing.")
+    page.locator(f"#update-{update['id']}").wait_for(timeout=WAIT_MS)
+    assert page.evaluate("window.__sameDocument") is True

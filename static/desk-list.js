@@ -1,0 +1,79 @@
+// The desk's list of published updates: each the reader partial (`html`, rendered and
+// sanitized on the server once per event) wrapped in the desk's controls, kept in the
+// readers' order, and never throwing away what an editor is typing in an edit form.
+import { dirty, fillEdit } from "./desk-forms.js";
+import { editForm, editing, fromTemplate, note } from "./desk-items.js";
+import { placeUpdate } from "./ordering.js";
+import { say } from "./text.js";
+import { localTimes } from "./times.js";
+
+export class UpdateList {
+  constructor(list, slug) {
+    this.list = list;
+    this.empty = document.getElementById("desk-empty");
+    refillStaleEdits(slug);
+  }
+
+  setPinned(item, pinned) {
+    item.dataset.pinned = pinned ? "yes" : "no";
+    item.classList.toggle("is-pinned", pinned);
+    const form = item.querySelector('form[data-desk-form="pin"]');
+    if (!form) return;  // a contributor's desk has no pin control
+    form.elements.pinned.value = pinned ? "0" : "1";
+    form.querySelector("button").textContent = pinned ? say("unpin") : say("pin");
+  }
+
+  // A published update, new or changed (from the stream, or this desk's own answer).
+  apply(data) {
+    let item = document.getElementById("desk-update-" + data.id);
+    const fresh = !item;
+    if (fresh) item = fromTemplate("desk-item-template", data.id);
+    const wasPinned = item.dataset.pinned === "yes";
+    item.querySelector(".desk-view").innerHTML = data.html;
+    item.dataset.created = data.created_at;
+    this.setPinned(item, data.pinned);
+    if (!fresh && editing(editForm(item))) {
+      if (!item.dataset.saving) note(item, say("changedMeanwhile"));
+    } else if (!fresh) {
+      item.dataset.stale = "yes";  // its edit form refills from the server when opened
+    }
+    if (fresh || data.pinned || wasPinned) placeUpdate(this.list, item, data.pinned, '.desk-item[data-pinned="no"]');
+    localTimes(item);
+    this.empty.hidden = true;
+  }
+
+  // A deleted update leaves (`mine`: this desk deleted it).
+  remove(id, mine) {
+    const item = document.getElementById("desk-update-" + id);
+    if (!item) return;
+    const form = editForm(item);
+    if (!mine && editing(form)) {
+      // Never throw away what an editor is typing: keep the form, say what happened.
+      item.querySelector(".desk-view").innerHTML = "";
+      item.querySelectorAll('form[data-desk-form="pin"], details.desk-delete').forEach((el) => el.remove());
+      form.querySelector('button[type="submit"]').disabled = true;
+      note(item, say("deletedMeanwhile"));
+      return;
+    }
+    item.remove();
+    this.empty.hidden = Boolean(this.list.querySelector(".desk-item"));
+  }
+}
+
+// An update that arrived live has no Markdown on the page; fetch it when its edit opens.
+function refillStaleEdits(slug) {
+  document.addEventListener("toggle", (event) => {
+    const details = event.target;
+    if (!details.classList || !details.classList.contains("desk-edit") || !details.open) return;
+    const item = details.closest(".desk-item");
+    const form = details.querySelector("form");
+    if (item.dataset.stale !== "yes" || dirty(form)) return;
+    fetch("/admin/stories/" + encodeURIComponent(slug) + "/updates/" + item.dataset.id, {
+      headers: { "Accept": "application/json" }, credentials: "same-origin",
+    }).then((r) => (r.ok ? r.json() : null)).then((update) => {
+      if (!update || dirty(form)) return;
+      fillEdit(form, update);
+      delete item.dataset.stale;
+    });
+  }, true);
+}

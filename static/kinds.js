@@ -1,0 +1,18 @@
+// The event kinds of a story's two logs, named once for every script. They are the
+// names liveblog/events.py gives them (READER_KINDS, DESK_KINDS), which the streams
+// send as each frame's `event:`.
+
+// The readers' log: /stories/{slug}/events.
+export const STORY = "story";
+export const UPDATE = "update";
+export const EDIT = "edit";
+export const DELETE = "delete";
+export const READER_KINDS = [STORY, UPDATE, EDIT, DELETE];
+
+// The desk's log: /api/stories/{slug}/desk/events, whose kind is the status a queued
+// update moved to.
+export const DRAFT = "draft";
+export const SCHEDULED = "scheduled";
+export const PUBLISHED = "published";
+export const REJECTED = "rejected";
+export const DESK_KINDS = [DRAFT, SCHEDULED, PUBLISHED, REJECTED];

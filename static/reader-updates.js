@@ -1,0 +1,90 @@
+// The updates on a reader's page: what only works with script on each (its relative
+// time, a copy-link control), putting an update that arrived live in its place, and the
+// list of key events beside them.
+import { placeUpdate } from "./ordering.js";
+import { say } from "./text.js";
+import { agoElement, localTimes } from "./times.js";
+
+const COPIED_MS = 2000;
+
+// Adds the relative time and the copy-link control, once.
+export function decorate(article) {
+  const link = article.querySelector("a.permalink");
+  const time = link && link.querySelector("time");
+  if (!time || article.querySelector(".ago")) return;
+  link.after(agoElement(time.getAttribute("datetime")));
+  const copy = document.createElement("button");
+  copy.type = "button";
+  copy.className = "copy-link";
+  copy.textContent = say("copyLink");
+  article.querySelector("header").appendChild(copy);
+}
+
+// An update as the server rendered it, made ready for this browser: its times in the
+// reader's zone, its relative time and copy-link control.
+export function ready(article) {
+  localTimes(article);
+  decorate(article);
+  return article;
+}
+
+// An update from the stream's `html`, ready to be placed.
+export function fromHTML(html) {
+  const holder = document.createElement("template");
+  holder.innerHTML = html.trim();
+  return ready(holder.content.firstElementChild);
+}
+
+function copied(button, text) {
+  button.textContent = text;
+  setTimeout(() => { button.textContent = say("copyLink"); }, COPIED_MS);
+}
+
+function copyLink(button) {
+  const url = button.closest("article").querySelector("a.permalink").href;
+  // The clipboard API needs a secure context; elsewhere the reader copies it from a prompt.
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(url).then(() => copied(button, say("copied")),
+      () => window.prompt(say("copyPrompt"), url));
+  } else {
+    window.prompt(say("copyPrompt"), url);
+  }
+}
+
+export function copyLinks(list) {
+  list.addEventListener("click", (e) => {
+    const button = e.target.closest(".copy-link");
+    if (button) copyLink(button);
+  });
+}
+
+export function place(list, article) {
+  placeUpdate(list, article, article.classList.contains("pinned"), "article.update:not(.pinned)");
+}
+
+// The embed shows only the newest `keep`; older ones leave as new ones come.
+export function trim(list, keep) {
+  if (!keep) return;
+  const rest = list.querySelectorAll("article.update:not(.pinned)");
+  for (let i = keep; i < rest.length; i++) rest[i].remove();
+}
+
+// Keeps the "Key events" list in step with an update (`key_event` false takes it out).
+export function keyEvent(keyList, data) {
+  if (!keyList) return;
+  let item = keyList.querySelector(`li[data-id="${Number(data.id)}"]`);
+  if (!data.key_event) {
+    if (item) item.remove();
+  } else {
+    if (!item) {
+      item = document.createElement("li");
+      item.dataset.id = data.id;
+      item.appendChild(document.createElement("a")).href = "#update-" + data.id;
+      keyList.prepend(item);
+    }
+    const text = document.createElement("div");
+    text.innerHTML = data.body_html;
+    item.firstChild.textContent = data.headline || text.textContent.trim().slice(0, 90);
+  }
+  keyList.parentElement.hidden = !keyList.children.length;
+}

@@ -1,0 +1,66 @@
+// Every sentence the page scripts show, in one place, so that a catalog delivered with
+// the page can stand in for them. `{name}` is filled in by `say`; an entry with `one`
+// and `other` is chosen by the count `n` under the page's language rules.
+
+export const TEXT = {
+  // times (times.js)
+  agoNow: "just now",
+  agoMinutes: "{n} min ago",
+  agoHours: "{n} hr ago",
+  agoDays: { one: "{n} day ago", other: "{n} days ago" },
+
+  // the reader's page (live.js and its parts)
+  copyLink: "Copy link",
+  copied: "Copied",
+  copyPrompt: "Copy this link:",
+  newUpdates: { one: "↑ {n} new update", other: "↑ {n} new updates" },
+  pageTitle: "{title} · Liveblog",
+
+  // reader tools (follow.js)
+  newSinceVisit: "New since your last visit",
+  sinceVisit: { one: "{n} update since your last visit", other: "{n} updates since your last visit" },
+  followPush: "Notify me of key events",
+  unfollowPush: "Stop notifications",
+  pushBlocked: "Notifications are blocked for this site",
+
+  // rich embeds (consent.js)
+  embedLoadedFrom: "Loaded from {provider}. ",
+  embedStopLoading: "Stop loading {provider} content automatically",
+  embedFailed: "This content could not be loaded from {provider}; follow the link to see it there.",
+  embedFrameTitle: "{provider} content",
+
+  // the desk (desk*.js)
+  deskTitle: "Desk: {title} · Liveblog",
+  zoneHint: "your time, {zone}",
+  notSaved: "Not saved (the server answered {status}).",
+  notSent: "Not sent: the connection failed. Everything you typed is still here; try again.",
+  sentForApproval: "Sent for approval",
+  scheduled: "Scheduled",
+  posted: "Posted",
+  pin: "Pin",
+  unpin: "Unpin",
+  postUpdate: "Post update",
+  scheduleUpdate: "Schedule update",
+  changedMeanwhile: "Someone else changed this update while you were editing it. Saving replaces their version with yours.",
+  deletedMeanwhile: "Another editor deleted this update. Your unsaved text is still below: copy it before you leave.",
+  publishedMeanwhile: "An editor published this update while you were editing it: saving changes the published update.",
+  rejectedMeanwhile: "An editor rejected this update while you were editing it. Your unsaved text is still below: copy it before you leave.",
+  movedToDrafts: "This update moved to the drafts while you were editing it; your text is kept below.",
+  movedToSchedule: "This update moved to the schedule while you were editing it; your text is kept below.",
+  connected: "· connected",
+  reconnecting: "· reconnecting…",
+  storyClosed: "· story closed: not updating",
+  readersOpen: "{n} open now",
+  draftKept: "Draft kept in this browser",
+  draftNotKept: "This browser cannot keep a draft",
+  draftRestored: "Draft restored from this browser",
+};
+
+const plurals = new Intl.PluralRules(document.documentElement.lang || undefined);
+
+// The text under `key`, with `{name}` replaced by values[name].
+export function say(key, values = {}) {
+  let text = TEXT[key];
+  if (typeof text === "object") text = text[plurals.select(values.n)] || text.other;
+  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+}
