@@ -54,7 +54,7 @@ class Entry:
     etag: bytes
     bodies: dict[str, bytes]  # "" (identity), "gzip", "br"
     starts: dict[str, list[tuple[bytes, bytes]]]  # the response headers for each encoding
-    not_modified: list[tuple[bytes, bytes]]  # the headers of a 304
+    not_modified: dict[str, list[tuple[bytes, bytes]]]  # the headers of a 304, for each encoding
     size: int = 0
 
     def matches(self, if_none_match: bytes) -> bool:
@@ -67,10 +67,10 @@ class Entry:
 
     def messages(self, accept_encoding: bytes, if_none_match: bytes, extra: Iterable = ()) -> tuple[dict, dict]:
         """The ASGI start and body messages that answer a request with these headers."""
-        if if_none_match and self.matches(if_none_match):
-            return ({"type": "http.response.start", "status": 304, "headers": [*self.not_modified, *extra]},
-                    {"type": "http.response.body", "body": b""})
         encoding = choose_encoding(accept_encoding, self.bodies)
+        if if_none_match and self.matches(if_none_match):
+            return ({"type": "http.response.start", "status": 304, "headers": [*self.not_modified[encoding], *extra]},
+                    {"type": "http.response.body", "body": b""})
         return ({"type": "http.response.start", "status": 200, "headers": [*self.starts[encoding], *extra]},
                 {"type": "http.response.body", "body": self.bodies[encoding]})
 
@@ -86,15 +86,16 @@ def make_entry(story_id: int, event_id: int, body: bytes, media_type: str, heade
     common.append((b"cache-control", READER_CACHE_CONTROL.encode()))
     if len(bodies) > 1:
         common.append((b"vary", b"Accept-Encoding"))
-    starts = {}
+    starts, not_modified = {}, {}
     for encoding, data in bodies.items():
+        # Each encoding is a representation of its own (RFC 9110 8.8.3): its own tag.
         tag = b'"%s-%s"' % (etag, encoding.encode()) if encoding else b'"%s"' % etag
-        start = [(b"content-type", media_type.encode()), (b"content-length", str(len(data)).encode()),
-                 (b"etag", tag), *common]
+        not_modified[encoding] = [(b"etag", tag), *common]
+        start = [(b"content-type", media_type.encode()), (b"content-length", str(len(data)).encode()), (b"etag", tag),
+                 *common]
         if encoding:
             start.append((b"content-encoding", encoding.encode()))
         starts[encoding] = start
-    not_modified = [(b"etag", b'"%s"' % etag), *common]
     return Entry(story_id, event_id, etag, bodies, starts, not_modified, sum(map(len, bodies.values())))
 
 
@@ -136,7 +137,6 @@ class Stats:
     hits: int = 0
     builds: int = 0
     evictions: int = 0
-    not_modified: int = 0
 
 
 @dataclass
