@@ -14,6 +14,8 @@ import pytest
 from liveblog.broadcast.memory import MemoryBackend
 from liveblog.pagecache import PageCache, make_entry
 
+from backing_services import postgres_database
+from conftest import _server_starter, server_env, wait_until
 from test_editor import Desk, make_editor
 
 
@@ -174,6 +176,30 @@ def test_the_desk_and_the_login_are_never_kept(server, desk):
         assert "etag" not in r.headers and "surrogate-key" not in r.headers
     r = httpx.get(server.url + f"/api/stories/{slug}/drafts", headers={"Authorization": f"Bearer {server.token}"})
     assert r.status_code == 200 and r.headers["cache-control"] == "private, no-store"
+
+
+def test_a_page_kept_by_one_process_changes_when_another_process_posts(tmp_path):
+    """Two processes on one PostgreSQL, told of each other's events by its NOTIFY: the
+    process that did not take the write learns of it from the broadcast."""
+    with postgres_database("pages") as database_url:
+        start, started = _server_starter(tmp_path)
+        try:
+            env = server_env(tmp_path, LIVEBLOG_DATABASE_URL=database_url)
+            writer, reader = start(env=env), start(env=env)
+            slug = writer.new_story("Two processes")["slug"]
+            writer.post(slug, "Kept by the other process.")
+            path = f"/stories/{slug}"
+            kept = get(reader, path)
+            assert "Kept by the other process." in kept.text
+            assert get(reader, path).content == kept.content
+            writer.post(slug, "Posted to the writer.")
+            # The reader's process hears of it over the broadcast: waited on (polled), with a timeout.
+            shown = wait_until(lambda: (r := get(reader, path)) and "Posted to the writer." in r.text and r,
+                               timeout=15, what="the other process's page to show the new update")
+            assert shown.headers["etag"] != kept.headers["etag"]
+        finally:
+            for server in started:
+                server.stop()  # before the database is dropped
 
 
 # -- the cache itself, without a server -----------------------------------------
