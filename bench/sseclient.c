@@ -15,6 +15,10 @@
  *                         DONE <ok> <frames> <missing> <duplicate> <closed> <bytes>
  * A line on stdin (or EOF, or the time limit) ends the run; the latencies go to
  * OUTFILE as int32 pairs (seq, microseconds from send to arrival).
+ *
+ * With a PAGE path as the last argument each reader first GETs that page (asking for
+ * it compressed, as a browser does), reads the whole answer, then opens the stream on
+ * the same connection: a reader arriving at the story (bench/pages.py --arrival).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -38,7 +42,7 @@
 #define MAX_INFLIGHT 256
 #define MAX_RETRIES 5
 
-enum { CONNECTING, HEADERS, BODY, DEAD };
+enum { CONNECTING, PAGE, HEADERS, BODY, DEAD };
 enum { CH_SIZE, CH_DATA, CH_CRLF };
 
 typedef struct {
@@ -55,8 +59,8 @@ static int n, expected, inflight, next_conn, ready, failed, closed_early, all_re
 static int *again, nagain; /* streams to set up once more (a 502 or 503) */
 static int32_t *records;
 static size_t nrec, caprec;
-static char request[1024];
-static size_t request_len;
+static char request[1024], page_request[1024];
+static size_t request_len, page_request_len;
 static struct sockaddr_in dst;
 static int src_first, src_count, epfd;
 
@@ -178,6 +182,26 @@ static void start_next(void) {
     }
 }
 
+/* The page's whole answer has arrived: now ask for the stream on the same connection. */
+static void page(Conn *c) {
+    char *end = memmem(c->buf, c->len, "\r\n\r\n", 4);
+    if (!end) return;
+    c->buf[c->len] = 0;
+    int status = 0;
+    sscanf(c->buf, "HTTP/1.%*d %d", &status);
+    char *length = strcasestr(c->buf, "content-length:");
+    if (status != 200 || !length || length > end) {
+        fprintf(stderr, "page status %d\n", status);
+        finish_conn(c, 1);
+        return;
+    }
+    size_t want = (size_t)atol(length + 15), have = c->len - (end + 4 - c->buf);
+    if (have < want) return;
+    c->len = 0;
+    if (write(c->fd, request, request_len) != (ssize_t)request_len) { finish_conn(c, 1); return; }
+    c->state = HEADERS;
+}
+
 static void headers(Conn *c) {
     char *end = memmem(c->buf, c->len, "\r\n\r\n", 4);
     if (!end) return;
@@ -216,7 +240,7 @@ static void headers(Conn *c) {
 
 int main(int argc, char **argv) {
     if (argc < 12) {
-        fprintf(stderr, "usage: %s HOST PORT PATH N SRC_FIRST SRC_COUNT EXPECTED TIMEOUT_S OUTFILE LAST_EVENT_ID|- HOSTHDR\n", argv[0]);
+        fprintf(stderr, "usage: %s HOST PORT PATH N SRC_FIRST SRC_COUNT EXPECTED TIMEOUT_S OUTFILE LAST_EVENT_ID|- HOSTHDR [PAGE]\n", argv[0]);
         return 2;
     }
     n = atoi(argv[4]);
@@ -237,6 +261,11 @@ int main(int argc, char **argv) {
                            "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\n%s%s%s", argv[3], argv[11],
                            strcmp(argv[10], "-") ? "Last-Event-ID: " : "", strcmp(argv[10], "-") ? argv[10] : "",
                            strcmp(argv[10], "-") ? "\r\n\r\n" : "\r\n");
+
+    if (argc > 12)
+        page_request_len = snprintf(page_request, sizeof page_request,
+                                    "GET %s HTTP/1.1\r\nHost: %s\r\nAccept-Encoding: gzip, deflate, br\r\n\r\n",
+                                    argv[12], argv[11]);
 
     conns = calloc(n, sizeof *conns);
     again = calloc(n, sizeof *again);
@@ -259,12 +288,14 @@ int main(int argc, char **argv) {
                 int err = 0;
                 socklen_t len = sizeof err;
                 getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
-                if (err || write(c->fd, request, request_len) != (ssize_t)request_len) {
+                const char *first = page_request_len ? page_request : request;
+                size_t first_len = page_request_len ? page_request_len : request_len;
+                if (err || write(c->fd, first, first_len) != (ssize_t)first_len) {
                     fprintf(stderr, "connect: %s\n", strerror(err ? err : errno));
                     finish_conn(c, 1);
                     continue;
                 }
-                c->state = HEADERS;
+                c->state = page_request_len ? PAGE : HEADERS;
                 struct epoll_event ev = {.events = EPOLLIN, .data.u32 = evs[j].data.u32};
                 epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
                 continue;
@@ -276,7 +307,10 @@ int main(int argc, char **argv) {
                 continue;
             }
             c->bytes += got;
-            if (c->state == HEADERS) {
+            if (c->state == PAGE) {
+                append(c, rbuf, got);
+                page(c);
+            } else if (c->state == HEADERS) {
                 append(c, rbuf, got);
                 headers(c);
             } else if (c->chunked) {

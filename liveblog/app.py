@@ -11,21 +11,22 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
-from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
+from starlette.routing import Route
 
 from . import embeds, grip, metrics, push, scheduler
 from .broadcast import backend_for
 from .db import make_engine
 from .errors import EXCEPTION_HANDLERS, handle_http_exception
 from .fanout import Hub
-from .resources import resource_dir
+from .assets import Assets, shipped
+from .pagecache import PageCache
 from .settings import Settings
 from .store import Store
 from .newsroom import Newsroom
 from .stream import SERVER_SEND, EventStream, serve_directly, stream_target
 from .stream_limit import StreamLimit
-from .web import api, editor, feeds, follow, openapi, reader, uploads, workflow
+from .web import api, editor, feeds, follow, openapi, reader, static, uploads, workflow
+from .web.cached import lean
 from .web.common import Services
 from .web.headers import SecurityHeaders
 
@@ -34,6 +35,9 @@ log = logging.getLogger("liveblog")
 
 class Liveblog(Starlette):
     streams: dict[bool, object]  # the stream endpoints (readers', desk's), served ahead of the middleware
+    pages: PageCache  # reader responses ready to send, also served ahead of it
+    assets: Assets  # the static files, also
+    security: SecurityHeaders
 
     async def __call__(self, scope, receive, send):
         # The server's own `send`, before any middleware wraps it: the stream writes
@@ -46,12 +50,28 @@ class Liveblog(Starlette):
             slug, desk = target
             await serve_directly(self.streams[desk], scope, receive, send, slug)
             return
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            # A static file, or a reader page, feed or read-API answer already in memory
+            # and current: the middleware stack, router and worker thread would cost
+            # several times the write itself, and its headers were all built once.
+            if self.middleware_stack is None:
+                self.middleware_stack = self.build_middleware_stack()
+            security = self.security.headers_for(scope["path"])
+            if scope["path"].startswith(static.PREFIX):
+                answer = static.answer(self.assets, scope, security)
+            else:
+                answer = lean(self.pages, scope, security) if scope["method"] == "GET" else None
+            if answer is not None:
+                await send(answer[0])
+                await send(answer[1])
+                return
         await super().__call__(scope, receive, send)
 
     def build_middleware_stack(self):
         # Outermost, around Starlette's error middleware too, so 500 pages carry the
         # security headers; the story page may reach the embed providers (embeds.py).
-        return SecurityHeaders(super().build_middleware_stack(), embeds.frame_origins(), embeds.oembed_origins())
+        self.security = SecurityHeaders(super().build_middleware_stack(), embeds.frame_origins(), embeds.oembed_origins())
+        return self.security
 
 
 def _end_streams_on_exit(hub: Hub) -> None:
@@ -88,7 +108,9 @@ def create_app(settings: Settings | None = None, background=(), prepare=None) ->
         backend = grip.GripRelay(backend, grip.GripPublisher(store, edge))
     hub = Hub(store, backend)
     stream = grip.GripStream(EventStream(hub), hub, edge) if edge else EventStream(hub)
-    services = Services(settings, store, hub, Newsroom(store, hub))
+    pages = PageCache(store, hub.backend)
+    hub.watchers.append(pages.notice)
+    services = Services(settings, store, hub, Newsroom(store, hub), pages)
 
     @asynccontextmanager
     async def lifespan(app):
@@ -117,18 +139,19 @@ def create_app(settings: Settings | None = None, background=(), prepare=None) ->
         *editor.routes,
         *workflow.routes,
         *follow.routes,
-        Mount("/static", StaticFiles(directory=resource_dir("static")), name="static"),
     ]
     app = Liveblog(
         routes=routes,
         lifespan=lifespan,
-        # Pages, feeds and static files go out compressed (event streams are excluded by
-        # content type, and readers' streams never pass through middleware at all).
+        # Pages go out compressed (event streams are excluded by content type, and
+        # readers' streams, cached pages and static files never pass through middleware).
         middleware=[Middleware(GZipMiddleware, minimum_size=1024)],
         exception_handlers={HTTPException: handle_http_exception, **EXCEPTION_HANDLERS},
     )
     app.state.services = services
     app.streams = {False: events, True: desk_events}
+    app.pages = pages
+    app.assets = shipped()
     return app
 
 

@@ -258,6 +258,9 @@ class Hub:
         self._tasks: set[asyncio.Task] = set()
         self.stats: dict[str, int] = {}
         self.delivered = 0
+        # Told of every notice, RESYNC included, whether or not the story has readers
+        # here: the page cache keeps each story's newest event id with it (pagecache.py).
+        self.watchers: list[Callable[[Notice], None]] = []
 
     # -- life cycle ----------------------------------------------------------
 
@@ -346,11 +349,15 @@ class Hub:
             log.warning("broadcast publish failed for %s; other processes will catch up", notice, exc_info=True)
 
     def notice(self, notice: Notice) -> None:
+        for watch in self.watchers:
+            watch(notice)
         topic = self._topics_of(notice.desk).get(notice.story_id)
         if topic is not None and notice.event_id > topic.last_id:
             self._fetch(topic)
 
     def resync(self) -> None:
+        for watch in self.watchers:
+            watch(RESYNC)
         for topic in self._all_topics():
             self._fetch(topic)
 

@@ -2,7 +2,8 @@
 
 Each process answers for itself (scrape every process, or every worker through its
 own port): readers connected, frames delivered, readers dropped for falling behind,
-and how far behind the log this process is (`broadcast lag`). Served to localhost
+how far behind the log this process is (`broadcast lag`), and the page cache's size,
+hits and builds. Served to localhost
 only, unless `LIVEBLOG_METRICS_TOKEN` is set, when it is served to any client that
 sends `Authorization: Bearer <token>`.
 """
@@ -18,6 +19,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from .fanout import Hub
+from .pagecache import PageCache
 from .web.common import blocking, services
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -28,7 +30,7 @@ def _label(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def exposition(hub: Hub, lag_events: int, lag_seconds: float) -> str:
+def exposition(hub: Hub, lag_events: int, lag_seconds: float, pages: PageCache | None = None) -> str:
     """The text format: a HELP and TYPE line before each family's samples."""
     scheme = hub.backend.url.split(":", 1)[0]
     families = [
@@ -52,6 +54,19 @@ def exposition(hub: Hub, lag_events: int, lag_seconds: float) -> str:
         ("liveblog_broadcast_lag_seconds", "gauge", "Age of the oldest event not yet delivered by this process.",
          [("", round(lag_seconds, 3))]),
     ]
+    if pages is not None:
+        families += [
+            ("liveblog_page_cache_entries", "gauge", "Reader responses kept ready in memory.", [("", len(pages.entries))]),
+            ("liveblog_page_cache_bytes", "gauge", "Bytes they take, every encoding counted.", [("", pages.size)]),
+            ("liveblog_page_cache_max_bytes", "gauge", "The most they may take; least recently used go first.",
+             [("", pages.max_bytes)]),
+            ("liveblog_page_cache_hits_total", "counter", "Reader requests answered from memory.",
+             [("", pages.stats.hits)]),
+            ("liveblog_page_cache_builds_total", "counter", "Reader responses rendered (once per change and variant).",
+             [("", pages.stats.builds)]),
+            ("liveblog_page_cache_evictions_total", "counter", "Responses let go to stay within the size.",
+             [("", pages.stats.evictions)]),
+        ]
     lines = []
     for name, kind, help_text, samples in families:
         lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
@@ -76,7 +91,7 @@ async def metrics(request: Request) -> Response:
     lag_seconds = 0.0
     if oldest is not None:
         lag_seconds = max(0.0, (datetime.now(timezone.utc) - oldest).total_seconds())
-    return PlainTextResponse(exposition(hub, lag_events, lag_seconds), media_type=CONTENT_TYPE)
+    return PlainTextResponse(exposition(hub, lag_events, lag_seconds, svc.pages), media_type=CONTENT_TYPE)
 
 
 routes = [Route("/metrics", metrics, methods=["GET"])]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from .assets import static_url
 from .models import Update
 from .render import clock, iso
 from .resources import resource_dir
@@ -16,6 +17,7 @@ env = Environment(
 )
 env.filters["iso"] = iso
 env.filters["clock"] = clock
+env.globals["static_url"] = static_url  # content-hashed names, cached forever (assets.py)
 
 
 def render_template(name: str, **context) -> str:

@@ -10,6 +10,7 @@ from liveblog import db
 from liveblog.broadcast.memory import MemoryBackend
 from liveblog.fanout import Hub
 from liveblog.metrics import exposition
+from liveblog.pagecache import PageCache
 from liveblog.store import Store
 
 FAMILIES = {
@@ -23,6 +24,13 @@ FAMILIES = {
     "liveblog_broadcast_reconnects_total": "counter",
     "liveblog_broadcast_lag_events": "gauge",
     "liveblog_broadcast_lag_seconds": "gauge",
+    "liveblog_desk_streams": "gauge",
+    "liveblog_page_cache_entries": "gauge",
+    "liveblog_page_cache_bytes": "gauge",
+    "liveblog_page_cache_max_bytes": "gauge",
+    "liveblog_page_cache_hits_total": "counter",
+    "liveblog_page_cache_builds_total": "counter",
+    "liveblog_page_cache_evictions_total": "counter",
 }
 SAMPLE = re.compile(r'^([a-z_]+)(\{[a-z]+="[^"]*"(,[a-z]+="[^"]*")*\})? -?[0-9.]+(e[+-]?[0-9]+)?$')
 
@@ -92,7 +100,7 @@ def test_lag_is_what_the_log_holds_beyond_what_was_delivered(tmp_path):
 
     hub = Hub(store, MemoryBackend())
     hub.stats["lagging"] = 3
-    values = parse(exposition(hub, 2, 1.5))
+    values = parse(exposition(hub, 2, 1.5, PageCache(store, hub.backend)))
     assert values["liveblog_readers_dropped_total"] == 3
     assert values['liveblog_streams_ended_total{reason="lagging"}'] == 3
     assert values["liveblog_broadcast_lag_events"] == 2 and values["liveblog_broadcast_lag_seconds"] == 1.5

@@ -9,6 +9,7 @@ from starlette.routing import Route
 from .. import media, render
 from ..auth import token_author
 from ..errors import Invalid
+from .cached import CORS, JSON, cached, json_bytes
 from .common import api_json, base_url, blocking, int_param, services
 from ..inputs import StoryIn, StoryPatch, UpdateIn, UpdatePatch, parse_request
 
@@ -22,17 +23,26 @@ async def list_stories(request: Request) -> Response:
 
 
 async def get_story(request: Request) -> Response:
-    story = await blocking(services(request).store.get_story, request.path_params["slug"])
-    return api_json(render.story_json(story, base_url(request)))
+    slug = request.path_params["slug"]
+
+    async def body(event_id: int) -> tuple[int, bytes]:
+        story = await blocking(services(request).store.get_story, slug)
+        return event_id, json_bytes(render.story_json(story, base_url(request)))
+
+    return await cached(request, slug, ("api-story",), body, JSON, CORS)
 
 
 async def list_updates(request: Request) -> Response:
     slug = request.path_params["slug"]
     before = int_param(request, "before", None)
     limit = int_param(request, "limit", 50, 1, MAX_LIMIT)
-    updates, older = await blocking(services(request).store.list_updates, slug, before, limit)
-    following = f"{base_url(request)}/api/stories/{slug}/updates?before={older}&limit={limit}" if older else None
-    return api_json({"updates": [render.update_json(u, slug) for u in updates], "next": following})
+
+    async def body(event_id: int) -> tuple[int, bytes]:
+        updates, older = await blocking(services(request).store.list_updates, slug, before, limit)
+        following = f"{base_url(request)}/api/stories/{slug}/updates?before={older}&limit={limit}" if older else None
+        return event_id, json_bytes({"updates": [render.update_json(u, slug) for u in updates], "next": following})
+
+    return await cached(request, slug, ("api-updates", before, limit), body, JSON, CORS)
 
 
 def _check_image(svc, image: str | None) -> None:

@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse
 from ..errors import Invalid
 from ..fanout import Hub
 from ..newsroom import Newsroom
+from ..pagecache import PageCache
 from ..settings import Settings
 from ..store import Store
 
@@ -25,6 +26,7 @@ class Services:
     store: Store  # reads; every change goes through the newsroom
     hub: Hub
     newsroom: Newsroom
+    pages: PageCache
 
 
 def services(request: Request) -> Services:

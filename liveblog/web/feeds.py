@@ -1,8 +1,11 @@
-"""For other programs: the story's Atom 1.0 feed, and oEmbed 1.0 for sites that embed it.
+"""For other programs: the story's Atom 1.0 feeds (all updates, key events only), and
+oEmbed 1.0 for sites that embed it.
 
-Atom entry ids are `tag:` URIs (RFC 4151) built from the host, the story's start date
-and the update's id, so they never change when an update is edited, and a feed reader
-shows an edit as the same entry with a newer `updated`.
+One builder makes both feeds. Atom entry ids are `tag:` URIs (RFC 4151) built from the
+host, the story's start date and the update's id, so they never change when an update is
+edited (a feed reader shows an edit as the same entry with a newer `updated`), and an
+update has the same id in both feeds. Both are served from the page cache (web/cached.py):
+ETag from the story's newest event id, open to every origin (CORS).
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from .. import media, render
 from ..errors import Invalid, LiveblogError, NotFound, StoryNotFound
 from ..models import Story, Update
+from .cached import CORS, JSON, cached, json_bytes
 from .common import base_url, blocking, services
 
 FEED_ENTRIES = 50
@@ -38,8 +42,8 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def atom_feed(story: Story, updates: list[Update], base: str) -> bytes:
-    """The feed document; ElementTree does the XML escaping."""
+def atom_feed(story: Story, updates: list[Update], base: str, key_events: bool = False) -> bytes:
+    """The feed document (of key events only, when `key_events`); ElementTree does the XML escaping."""
     ET.register_namespace("", ATOM)
 
     def add(parent, name: str, text: str | None = None, **attrs: str):
@@ -49,17 +53,18 @@ def atom_feed(story: Story, updates: list[Update], base: str) -> bytes:
         return el
 
     url = f"{base}/stories/{story.slug}"
+    name, title = ("key-events", f"{story.title}: key events") if key_events else ("feed", story.title)
     times = [_aware(story.created_at)] + [_aware(u.edited_at or u.created_at) for u in updates]
     if story.closed_at:
         times.append(_aware(story.closed_at))
     feed = ET.Element(f"{{{ATOM}}}feed")
-    add(feed, "id", _tag(base, story))
-    add(feed, "title", story.title)
+    add(feed, "id", _tag(base, story, "key-events") if key_events else _tag(base, story))
+    add(feed, "title", title)
     if story.summary:
         add(feed, "subtitle", story.summary)
     add(feed, "updated", render.iso(max(times)))
     add(feed, "link", rel="alternate", type="text/html", href=url)
-    add(feed, "link", rel="self", type="application/atom+xml", href=f"{url}/feed.atom")
+    add(feed, "link", rel="self", type="application/atom+xml", href=f"{url}/{name}.atom")
     add(add(feed, "author"), "name", "Liveblog")
     add(feed, "generator", "Liveblog")
     for update in updates:
@@ -88,18 +93,30 @@ def _absolute(html: str, base: str) -> str:
     return _SRCSET.sub(lambda m: m[1] + _SRCSET_ENTRY.sub(lambda e: f"{e[1]}{base}/", m[2]) + '"', html)
 
 
-async def feed(request: Request) -> Response:
+ATOM_TYPE = "application/atom+xml; charset=utf-8"
+
+
+async def _feed(request: Request, key_events: bool) -> Response:
     store = services(request).store
     slug = request.path_params["slug"]
-    story = await blocking(store.get_story, slug)
-    # Any change to what the feed shows appends an event: its id is a cheap validator.
-    etag = f'"{await blocking(store.last_event_id, story.id)}"'
-    headers = {"ETag": etag, "Cache-Control": "public, max-age=60", "Access-Control-Allow-Origin": "*"}
-    if etag in request.headers.get("if-none-match", ""):
-        return Response(status_code=304, headers=headers)
-    updates, _ = await blocking(store.list_updates, slug, None, FEED_ENTRIES)
-    body = atom_feed(story, updates, base_url(request))
-    return Response(body, media_type="application/atom+xml; charset=utf-8", headers=headers)
+
+    async def body(event_id: int) -> tuple[int, bytes]:
+        if key_events:
+            story, updates = await blocking(store.key_events, slug, FEED_ENTRIES)
+        else:
+            story = await blocking(store.get_story, slug)
+            updates, _ = await blocking(store.list_updates, slug, None, FEED_ENTRIES)
+        return event_id, atom_feed(story, updates, base_url(request), key_events)
+
+    return await cached(request, slug, ("key-events" if key_events else "feed",), body, ATOM_TYPE, CORS)
+
+
+async def feed(request: Request) -> Response:
+    return await _feed(request, key_events=False)
+
+
+async def key_events_feed(request: Request) -> Response:
+    return await _feed(request, key_events=True)
 
 
 class NotImplementedFormat(LiveblogError):
@@ -144,12 +161,23 @@ async def oembed(request: Request) -> Response:
     max_width, max_height = _dimension(request, "maxwidth"), _dimension(request, "maxheight")
     base = base_url(request)
     slug = story_slug_from_url(url, base)
-    try:
-        story = await blocking(services(request).store.get_story, slug)
-    except StoryNotFound:
-        raise NotFound("That URL is not a story on this site.") from None
     width = min(EMBED_WIDTH, max_width or EMBED_WIDTH)
     height = min(EMBED_HEIGHT, max_height or EMBED_HEIGHT)
+
+    async def body(event_id: int) -> tuple[int, bytes]:
+        story = await blocking(services(request).store.get_story, slug)
+        answer = oembed_answer(story, base, width, height, max_width, max_height)
+        return event_id, json_bytes(answer)
+
+    try:
+        return await cached(request, slug, ("oembed", width, height, max_width, max_height), body,
+                            JSON, CORS)
+    except StoryNotFound:
+        raise NotFound("That URL is not a story on this site.") from None
+
+
+def oembed_answer(story: Story, base: str, width: int, height: int, max_width: int | None,
+                  max_height: int | None) -> dict:
     answer = {
         "version": "1.0",
         "type": "rich",
@@ -170,10 +198,10 @@ async def oembed(request: Request) -> Response:
                 answer.update(thumbnail_url=f"{base}/media/{variant.name}", thumbnail_width=variant.width,
                               thumbnail_height=thumb_h)
                 break
-    return JSONResponse(answer, headers={"Access-Control-Allow-Origin": "*"})
-
+    return answer
 
 routes = [
     Route("/stories/{slug}/feed.atom", feed, methods=["GET"]),
+    Route("/stories/{slug}/key-events.atom", key_events_feed, methods=["GET"]),
     Route("/oembed", oembed, methods=["GET"]),
 ]

@@ -1,73 +1,15 @@
-"""Following a story: the Atom feed of its key events, and Web Push subscriptions.
-
-`atom_feed` is kept small and pure so the main feed (`feeds.py`) can share it.
-"""
+"""Following a story: Web Push subscriptions (its key-events feed is in `feeds.py`)."""
 
 from __future__ import annotations
-
-from datetime import datetime
-from xml.etree import ElementTree as ET
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .. import push, render
+from .. import push
 from ..errors import Invalid, LiveblogError
-from .common import base_url, blocking, services
+from .common import blocking, services
 from ..inputs import SubscriptionIn, UnsubscribeIn, parse
-
-ATOM = "http://www.w3.org/2005/Atom"
-
-
-def atom_feed(title: str, feed_url: str, page_url: str, updated: datetime | None, entries: list[dict]) -> bytes:
-    """An Atom 1.0 document. Each entry: id, title, url, published, updated, author, html."""
-    feed = ET.Element("feed", xmlns=ATOM)
-
-    def add(parent, tag, text=None, **attrs):
-        child = ET.SubElement(parent, tag, attrs)
-        child.text = text
-        return child
-
-    add(feed, "id", feed_url)
-    add(feed, "title", title)
-    add(feed, "updated", render.iso(updated))
-    add(feed, "link", rel="self", type="application/atom+xml", href=feed_url)
-    add(feed, "link", rel="alternate", type="text/html", href=page_url)
-    for entry in entries:
-        item = add(feed, "entry")
-        add(item, "id", entry["id"])
-        add(item, "title", entry["title"])
-        add(item, "link", rel="alternate", type="text/html", href=entry["url"])
-        add(item, "published", render.iso(entry["published"]))
-        add(item, "updated", render.iso(entry["updated"]))
-        add(add(item, "author"), "name", entry["author"] or title)
-        add(item, "content", entry["html"], type="html")
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="utf-8")
-
-
-async def key_events_feed(request: Request) -> Response:
-    slug = request.path_params["slug"]
-    story, updates = await blocking(services(request).store.key_events, slug)
-    page_url = f"{base_url(request)}/stories/{slug}"
-    entries = [
-        {
-            "id": f"{page_url}#update-{u.id}",
-            "title": u.headline or render.plain_excerpt(u.body_html),
-            "url": f"{page_url}#update-{u.id}",
-            "published": u.created_at,
-            "updated": u.edited_at or u.created_at,
-            "author": u.author,
-            "html": u.body_html,
-        }
-        for u in updates
-    ]
-    newest = max([u.edited_at or u.created_at for u in updates], default=story.created_at)
-    if story.closed_at and story.closed_at > newest:
-        newest = story.closed_at
-    body = atom_feed(f"{story.title}: key events", f"{page_url}/key-events.atom", page_url, newest, entries)
-    return Response(body, media_type="application/atom+xml; charset=utf-8")
-
 
 class UnsupportedMediaType(LiveblogError):
     status_code = 415
@@ -106,7 +48,6 @@ async def push_key(request: Request) -> Response:
 
 
 routes = [
-    Route("/stories/{slug}/key-events.atom", key_events_feed, methods=["GET"]),
     Route("/stories/{slug}/subscriptions", subscribe, methods=["POST"]),
     Route("/stories/{slug}/subscriptions", unsubscribe, methods=["DELETE"]),
     Route("/push/key", push_key, methods=["GET"]),

@@ -12,6 +12,10 @@
   there, its markup and images do.
 - `X-Content-Type-Options: nosniff`, `Referrer-Policy` and (except on the embed)
   `X-Frame-Options: DENY` for browsers that predate frame-ancestors.
+- `Cache-Control: private, no-store` on every response that does not say how it may be
+  kept: caching is opted into by the routes made for it (reader pages, feeds and the read
+  API through the page cache, static files, media), so the desk, the login and anything
+  else behind a session can never land in a shared cache.
 
 It wraps the whole application, outside Starlette's error middleware, so 500 pages get
 the headers too. The headers are built once at start-up; a request costs a path match.
@@ -39,6 +43,8 @@ BASE_POLICY = {
     "base-uri": ["'none'"],
     "form-action": ["'self'"],
 }
+
+NOT_KEPT = (b"cache-control", b"private, no-store")
 
 ALWAYS = [
     (b"x-content-type-options", b"nosniff"),
@@ -97,7 +103,9 @@ class SecurityHeaders:
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", ()), *headers]}
+                given = message.get("headers", ())
+                kept = () if any(name.lower() == b"cache-control" for name, _ in given) else (NOT_KEPT,)
+                message = {**message, "headers": [*given, *headers, *kept]}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -11,7 +11,10 @@ from starlette.routing import Route
 from .. import media, render
 from ..templating import render_template
 from ..errors import Invalid
+from .cached import cached
 from .common import base_url, blocking, int_param, services
+
+HTML = "text/html; charset=utf-8"
 
 
 def page(name: str, status_code: int = 200, **context) -> HTMLResponse:
@@ -23,6 +26,8 @@ async def index(request: Request) -> Response:
     return page("index.html", stories=stories)
 
 
+# A search's answer may be kept by the browser for a moment, but by no shared cache.
+NOT_KEPT = {"Cache-Control": "private, max-age=5"}
 EMBED_UPDATES = 10  # the embed is a glimpse: the newest few, then a link to the story
 MAX_SEARCH = 200
 
@@ -45,24 +50,40 @@ async def _story_context(request: Request, before: int | None = None, key_only: 
     }
 
 
+async def _story_html(request: Request, before: int | None, key_only: bool, search: str | None) -> tuple[int, bytes]:
+    context = await _story_context(request, before, key_only, search)
+    posting = render.live_blog_posting(context["page"], context["base_url"], context["lead"])
+    context["jsonld"] = render.json_for_script(posting)
+    context["oembed_url"] = f"{context['base_url']}/oembed?" + urlencode({"url": context["story_url"]})
+    return context["page"].last_event_id, render_template("story.html", **context).encode()
+
+
 async def story(request: Request) -> Response:
-    """The story page; `?key=1` shows key events only, `?q=words` the updates holding them."""
+    """The story page; `?key=1` shows key events only, `?q=words` the updates holding them.
+
+    Searches are answered afresh each time (there is no end to what may be searched for);
+    every other variant comes from the page cache.
+    """
     params = request.query_params
     search = " ".join(params.get("q", "").split()) or None
     if search and len(search) > MAX_SEARCH:
         raise Invalid({"q": f"search for at most {MAX_SEARCH} characters"})
-    context = await _story_context(request, int_param(request, "before", None), params.get("key") == "1", search)
-    posting = render.live_blog_posting(context["page"], context["base_url"], context["lead"])
-    context["jsonld"] = render.json_for_script(posting)
-    context["oembed_url"] = f"{context['base_url']}/oembed?" + urlencode({"url": context["story_url"]})
-    return page("story.html", **context)
+    before, key_only = int_param(request, "before", None), params.get("key") == "1"
+    if search:
+        return HTMLResponse((await _story_html(request, before, key_only, search))[1], headers=NOT_KEPT)
+    return await cached(request, request.path_params["slug"], ("story", before, key_only),
+                        lambda _: _story_html(request, before, key_only, None), HTML)
+
+
+async def _embed_html(request: Request) -> tuple[int, bytes]:
+    context = await _story_context(request)
+    context["page"].updates = context["page"].updates[:EMBED_UPDATES]
+    return context["page"].last_event_id, render_template("embed.html", keep=EMBED_UPDATES, **context).encode()
 
 
 async def embed(request: Request) -> Response:
     """The compact page for iframes on other sites (framing allowed in web/headers.py)."""
-    context = await _story_context(request)
-    context["page"].updates = context["page"].updates[:EMBED_UPDATES]
-    return page("embed.html", keep=EMBED_UPDATES, **context)
+    return await cached(request, request.path_params["slug"], ("embed",), lambda _: _embed_html(request), HTML)
 
 
 async def healthz(request: Request) -> Response:
