@@ -18,8 +18,7 @@ from .broadcast import backend_for
 from .db import make_engine
 from .errors import EXCEPTION_HANDLERS, handle_http_exception
 from .fanout import Hub
-from .assets import Assets, shipped
-from .pagecache import PageCache
+from .inputs import BodyLimit
 from .settings import Settings
 from .store import Store
 from .newsroom import Newsroom
@@ -145,7 +144,8 @@ def create_app(settings: Settings | None = None, background=(), prepare=None) ->
         lifespan=lifespan,
         # Pages go out compressed (event streams are excluded by content type, and
         # readers' streams, cached pages and static files never pass through middleware).
-        middleware=[Middleware(GZipMiddleware, minimum_size=1024)],
+        # Every body is capped before it is read, whichever route reads it (inputs.BodyLimit).
+        middleware=[Middleware(GZipMiddleware, minimum_size=1024), Middleware(BodyLimit)],
         exception_handlers={HTTPException: handle_http_exception, **EXCEPTION_HANDLERS},
     )
     app.state.services = services
