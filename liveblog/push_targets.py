@@ -20,11 +20,11 @@ import json
 import socket
 from dataclasses import dataclass
 from functools import cache
-from ipaddress import IPv4Address, IPv6Address, ip_address
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .settings import Networks
+Networks = tuple[IPv4Network | IPv6Network, ...]  # as settings.py reads them (it imports this module)
 
 SHIPPED = Path(__file__).resolve().parent / "data" / "push_services.json"
 
