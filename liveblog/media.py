@@ -10,6 +10,7 @@ to, the files are served with a year-long, immutable cache lifetime.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
 import re
@@ -176,6 +177,28 @@ def save_image(data: bytes, media_dir: Path) -> str:
     Raises ImageRefused (422, or 413 when too large) and stores nothing if it is not one.
     The same upload twice gives the same name and writes nothing new.
     """
+    try:
+        return _save(data, Path(media_dir))
+    finally:
+        _release_freed_memory()
+
+
+def _release_freed_memory() -> None:
+    """Hand the pages a re-encode freed back to the system.
+
+    glibc keeps large freed blocks in its heaps (its mmap threshold rises after the first
+    large free), so a process that had re-encoded six 49-megapixel JPEGs stayed at 232 MiB
+    for good, from 105 MiB; with malloc_trim after each, it was back at 103 MiB. A no-op
+    where the C library has no malloc_trim.
+    """
+    if _malloc_trim is not None:
+        _malloc_trim(0)
+
+
+_malloc_trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
+
+
+def _save(data: bytes, media_dir: Path) -> str:
     image = _open_checked(data)
     icc = image.info.get("icc_profile")
     image = ImageOps.exif_transpose(image)  # turn it upright before its EXIF goes
@@ -186,7 +209,6 @@ def save_image(data: bytes, media_dir: Path) -> str:
         image = image.resize((MAX_WIDTH, max(1, round(image.height * MAX_WIDTH / image.width))), Image.Resampling.LANCZOS)
     digest = hashlib.sha256(data).hexdigest()[:24]
     name = f"{digest}-{image.width}x{image.height}.{ext}"
-    media_dir = Path(media_dir)
     media_dir.mkdir(parents=True, exist_ok=True)
     # The full-size file last: once `name` exists, every narrower file does too.
     for variant in variants(name):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import random
 import re
 
@@ -45,7 +46,7 @@ class Reader:
 
     def __init__(self, port: int, slug: str, last_id: int):
         self.port, self.slug, self.last_id = port, slug, last_id
-        self.ids: set[int] = set()
+        self.ids: set[int] = set()  # the updates it has been sent
         self.connected = asyncio.Event()
         self.complete = asyncio.Event()  # set once it has every id in `want`
         self.want: set[int] | None = None
@@ -71,7 +72,8 @@ class Reader:
                 while line := await reader.readline():
                     if line.startswith(b"id: "):
                         self.last_id = int(line[4:])
-                        self.ids.add(self.last_id)
+                    elif line.startswith(b"data: "):
+                        self.ids.add(json.loads(line[6:])["id"])  # the update's id
                         self._check()
                 writer.close()
             except (ConnectionError, asyncio.IncompleteReadError):
@@ -173,7 +175,12 @@ async def soak(server, slug: str, desk_cookies, csrf: str, images: dict[str, byt
         peak = max(peak, rss_kib(server))
     for reader in readers:
         reader.expect(set(posted))
-    await asyncio.wait_for(asyncio.gather(*(r.complete.wait() for r in readers)), 120)
+    waits = [asyncio.ensure_future(r.complete.wait()) for r in readers]
+    _, late = await asyncio.wait(waits, timeout=120)
+    behind = [r for r in readers if not r.complete.is_set()]
+    failed = [t.exception() for t in reader_tasks if t.done() and not t.cancelled() and t.exception()]
+    assert not late, (f"{len(behind)} readers lack events: fewest {min(len(r.ids) for r in behind)} of {POSTS}, "
+                      f"reconnects {sum(r.reconnects for r in behind)}; reader errors {failed[:3]}")
     stop.set()
     answers = {kind: [a for t in tasks for a in await t] for kind, tasks in running.items()}
     for task in reader_tasks:
