@@ -18,7 +18,9 @@ from .broadcast import backend_for
 from .db import make_engine
 from .errors import EXCEPTION_HANDLERS, handle_http_exception
 from .fanout import Hub
+from .assets import Assets, shipped
 from .inputs import BodyLimit
+from .pagecache import PageCache
 from .settings import Settings
 from .store import Store
 from .newsroom import Newsroom
