@@ -19,6 +19,7 @@ from .db import make_engine
 from .errors import EXCEPTION_HANDLERS, handle_http_exception
 from .fanout import Hub
 from .assets import Assets, shipped
+from .inputs import BodyLimit
 from .pagecache import PageCache
 from .settings import Settings
 from .store import Store
@@ -145,7 +146,8 @@ def create_app(settings: Settings | None = None, background=(), prepare=None) ->
         lifespan=lifespan,
         # Pages go out compressed (event streams are excluded by content type, and
         # readers' streams, cached pages and static files never pass through middleware).
-        middleware=[Middleware(GZipMiddleware, minimum_size=1024)],
+        # Every body is capped before it is read, whichever route reads it (inputs.BodyLimit).
+        middleware=[Middleware(GZipMiddleware, minimum_size=1024), Middleware(BodyLimit)],
         exception_handlers={HTTPException: handle_http_exception, **EXCEPTION_HANDLERS},
     )
     app.state.services = services

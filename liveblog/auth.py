@@ -180,11 +180,16 @@ class TooManyAttempts(LiveblogError):
 @dataclass(frozen=True)
 class Limit:
     slow_after: int  # failures in the window after which every attempt waits SLOW_SECONDS
-    refuse_after: int  # failures in the window after which attempts are refused (429)
+    refuse_after: int | None  # failures in the window after which attempts are refused (429); None: never
 
 
 class LoginThrottle:
-    """Failed logins per name and per client address, remembered for a window.
+    """Failed logins per (name, address), per name and per address, remembered for a window.
+
+    Refusing is only ever by who is asking: a name from one address, or one address for
+    every name. A name on its own is only slowed, since names are public (bylines) and
+    failures from anywhere else must not lock its editor out: the right password from
+    another address still gets in, a second later.
 
     An attempt counts as failed from the moment it starts and is taken back only when
     the password proves right, so firing many attempts at once gains nothing. Refused
@@ -192,7 +197,8 @@ class LoginThrottle:
     Kept in this process's memory: with several processes each keeps its own count.
     """
 
-    NAME = Limit(slow_after=3, refuse_after=6)
+    PAIR = Limit(slow_after=3, refuse_after=6)
+    NAME = Limit(slow_after=3, refuse_after=None)
     # One newsroom often shares one address, so it gets more room than a single name.
     ADDRESS = Limit(slow_after=10, refuse_after=20)
     SLOW_SECONDS = 1.0
@@ -201,9 +207,9 @@ class LoginThrottle:
     def __init__(self, window_seconds: float, clock: Callable[[], float] = time.monotonic):
         self.window = window_seconds
         self.clock = clock
-        self._failures: dict[tuple[str, str], deque[float]] = {}
+        self._failures: dict[tuple[str, ...], deque[float]] = {}
 
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
+    def _recent(self, key: tuple[str, ...], now: float) -> deque[float]:
         times = self._failures.get(key)
         if times is None:
             return deque()
@@ -213,20 +219,25 @@ class LoginThrottle:
             del self._failures[key]
         return times
 
+    @staticmethod
+    def _keys(name: str, address: str) -> tuple[tuple[str, ...], ...]:
+        name = name.strip().casefold()
+        return ("pair", name, address), ("name", name), ("address", address)
+
     def attempt(self, name: str, address: str) -> tuple[float, float]:
         """Start an attempt: its delay in seconds and its token for `succeeded`.
 
-        Raises TooManyAttempts when the name or the address is over its limit.
+        Raises TooManyAttempts when this name from this address, or this address, is over its limit.
         """
         now = self.clock()
         if len(self._failures) > self.MAX_KEYS:
             for key in list(self._failures):
                 self._recent(key, now)
-        keys = (("name", name.strip().casefold()), ("address", address))
+        keys = self._keys(name, address)
         delay = 0.0
-        for key, limit in zip(keys, (self.NAME, self.ADDRESS)):
+        for key, limit in zip(keys, (self.PAIR, self.NAME, self.ADDRESS)):
             times = self._recent(key, now)
-            if len(times) >= limit.refuse_after:
+            if limit.refuse_after is not None and len(times) >= limit.refuse_after:
                 raise TooManyAttempts(int(times[0] + self.window - now) + 1)
             if len(times) >= limit.slow_after:
                 delay = self.SLOW_SECONDS
@@ -236,7 +247,9 @@ class LoginThrottle:
 
     def succeeded(self, name: str, address: str, token: float) -> None:
         """The password was right: forget the name's failures and take this attempt back."""
-        self._failures.pop(("name", name.strip().casefold()), None)
-        times = self._failures.get(("address", address))
+        pair, by_name, by_address = self._keys(name, address)
+        self._failures.pop(pair, None)
+        self._failures.pop(by_name, None)
+        times = self._failures.get(by_address)
         if times is not None and token in times:
             times.remove(token)

@@ -14,7 +14,7 @@ from dotenv import dotenv_values
 from platformdirs import user_data_dir
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import db
+from . import db, server_limits
 from .auth import hash_password
 from .errors import Invalid
 from .newsroom import EDITOR, ROLES
@@ -84,8 +84,13 @@ def serve(args: argparse.Namespace, demo: bool = False) -> None:
         port=args.port,
         workers=args.workers,
         log_level=args.log_level,
+        # The client's address from X-Forwarded-For / X-Forwarded-Proto, trusted only from
+        # the addresses in FORWARDED_ALLOW_IPS (uvicorn's default: 127.0.0.1), see README.
         proxy_headers=True,
         timeout_graceful_shutdown=10,
+        # Request heads bounded in time and size without a proxy in front (server_limits.py).
+        http=server_limits.PROTOCOL,
+        timeout_keep_alive=server_limits.KEEP_ALIVE_SECONDS,
     )
 
 

@@ -20,11 +20,16 @@ from pydantic import (
 from typing_extensions import Annotated
 
 from .errors import Invalid, LiveblogError
+from .media import MAX_BYTES as MAX_IMAGE_BYTES
 from .media import NAME_RE as MEDIA_NAME_RE
 from .store import SLUG_RE
 
 MAX_BODY = 50_000
 MAX_REQUEST_BYTES = 1024 * 1024
+# An image upload: the image itself, its multipart envelope and the caption fields.
+MAX_UPLOAD_BYTES = MAX_IMAGE_BYTES + 64 * 1024
+UPLOAD_PATH = "/api/media"
+MAX_JSON_DEPTH = 16  # our bodies are two levels deep; far more is an attack on the parser
 
 Text = Annotated[str, StringConstraints(strict=True, strip_whitespace=True)]
 
@@ -101,7 +106,10 @@ def _publish_at(value: datetime | None) -> datetime | None:
     """A time to publish at: in the future, within a year, kept in UTC."""
     if value is None:
         return None
-    value = value.astimezone(timezone.utc)
+    try:
+        value = value.astimezone(timezone.utc)
+    except OverflowError:  # 9999-12-31T23:00-05:00 is past the end of the calendar in UTC
+        raise ValueError("That time is outside the calendar; give a time within a year from now") from None
     now = datetime.now(timezone.utc)
     if value <= now:
         raise ValueError("That time has passed; give a time in the future, or post without one to publish now")
@@ -181,6 +189,10 @@ class UnsubscribeIn(_Input):
 class PayloadTooLarge(LiveblogError):
     status_code = 413
 
+    def __init__(self, limit: int):
+        super().__init__(f"The request is larger than {limit // 1024} KiB.")
+        self.limit = limit
+
 
 class BadJSON(LiveblogError):
     status_code = 400
@@ -199,33 +211,99 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
     return errors
 
 
-async def read_body(request, limit: int = MAX_REQUEST_BYTES) -> bytes:
-    """The request body, refused (413) as soon as it is known to pass `limit`, before it is all read."""
-    too_large = PayloadTooLarge(f"The request is larger than {limit // 1024} KiB.")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise too_large
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
+def whole_number(raw: str) -> int | None:
+    """`raw` as a whole number when it is written in ASCII digits, else None.
+
+    `str.isdigit` is true of '²' (which int() refuses) and of '١٢' (which it reads as 12):
+    a number in a URL or a form is plain digits or it is refused.
+    """
+    if raw.isascii() and raw.isdigit():
+        return int(raw)
+    return None
+
+
+class BodyLimit:
+    """Caps every request body before it is read, on every route: the same 413 for all.
+
+    An ASGI wrapper around the application's routes: the `receive` it hands on refuses a
+    body whose Content-Length is over the cap before reading any of it, and one sent in
+    chunks as soon as the bytes received pass the cap. A handler that never reads its body
+    never pays for it: uvicorn drops what arrives after the answer, without keeping it.
+    Image uploads (`UPLOAD_PATH`) get their own, larger cap.
+    """
+
+    def __init__(self, app, limit: int = MAX_REQUEST_BYTES, upload_limit: int = MAX_UPLOAD_BYTES):
+        self.app = app
+        self.limit = limit
+        self.upload_limit = upload_limit
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.upload_limit if scope["path"] == UPLOAD_PATH else self.limit
+        declared = next((value for name, value in scope["headers"] if name == b"content-length"), b"")
+        received = 0
+
+        async def capped_receive():
+            nonlocal received
+            if declared.isdigit() and int(declared) > limit:
+                raise PayloadTooLarge(limit)
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise PayloadTooLarge(limit)
+            return message
+
+        await self.app(scope, capped_receive, send)
+
+
+async def read_body(request) -> bytes:
+    """The request body; `BodyLimit` has capped it (413) before any of it is read."""
+    return await request.body()
 
 
 async def parse_request(request, model: type[_Input]):
     return parse(model, await read_body(request))
 
 
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _check_tree(data) -> None:
+    """Refuse (400) JSON nested deeper than MAX_JSON_DEPTH, or text holding NUL, which
+    PostgreSQL cannot store; walked without recursion."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str) and "\x00" in value:
+            raise BadJSON("The body holds a NUL character (\\u0000), which no field may contain.",
+                          {"body": "no field may contain a NUL character (\\u0000)"})
+        if isinstance(value, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                raise _too_deep()
+            children = [*value.keys(), *value.values()] if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children)
+
+
 def parse(model: type[_Input], raw: bytes):
     try:
-        data = json.loads(raw or b"null")
+        data = json.loads(raw or b"null", parse_constant=_refuse_constant)
+    except RecursionError:
+        raise _too_deep() from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadJSON(f"The body is not valid JSON: {exc}", {"body": f"not valid JSON: {exc}"}) from None
     if not isinstance(data, dict):
         raise Invalid({"body": "send a JSON object"})
+    _check_tree(data)
     return validate(model, data)
+
+
+def _too_deep() -> "BadJSON":
+    message = f"The body nests more than {MAX_JSON_DEPTH} levels deep; send the fields this call takes."
+    return BadJSON(message, {"body": message})
 
 
 def validate(model: type[_Input], data: dict):

@@ -145,6 +145,11 @@ class PushSubscription(SQLModel, table=True):
     endpoint: str = Field(sa_column=Column(Text, nullable=False))
     p256dh: str = Field(max_length=100)
     auth: str = Field(max_length=40)
+    # The client address it came from: subscriptions are capped per address.
+    address: str = Field(default="", max_length=45, index=True)
+    # Sends that failed in a row (not a 404/410, which ends it at once); past
+    # push.MAX_FAILURES the subscription is dropped.
+    failures: int = Field(default=0)
     created_at: datetime = _created()
 
 

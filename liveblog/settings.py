@@ -47,6 +47,15 @@ class Settings:
     # GRIP engines (Pushpin nodes, Fastly Fanout) that hold readers' streams: each one's
     # publish URL with its key, comma-separated (see grip.py); empty: streams are held here.
     grip_url: str = ""
+    # Where pushes may go (push_targets.py): a JSON list of push services' hosts used
+    # instead of the shipped one, and networks outside the public internet that pushes may
+    # still reach (a push relay inside your own network; default none).
+    push_services: Path | None = None
+    push_private_networks: Networks = ()
+    # Push subscriptions one client address may hold (the loopback exemption above applies),
+    # and one story may have; past either, 429.
+    max_subscriptions_per_address: int = 100
+    max_subscriptions_per_story: int = 100_000
 
     @property
     def secure_cookies(self) -> bool:
@@ -108,6 +117,14 @@ class Settings:
                 engines(grip_url)
             except GripError as exc:
                 raise SettingsError(f"LIVEBLOG_GRIP_URL: {exc}") from None
+        push_services = get("PUSH_SERVICES", "")
+        if push_services:
+            from .push_targets import load as load_push_services  # a bad file: one clear line now
+
+            try:
+                load_push_services(Path(push_services))
+            except ValueError as exc:
+                raise SettingsError(f"LIVEBLOG_PUSH_SERVICES: {exc}") from None
         return cls(
             database_url=database_url,
             broadcast_url=broadcast_url,
@@ -122,11 +139,17 @@ class Settings:
             stream_limit_exempt=_networks("STREAM_LIMIT_EXEMPT", get("STREAM_LIMIT_EXEMPT", "127.0.0.0/8,::1")),
             max_desk_streams=_whole_number("MAX_DESK_STREAMS", get("MAX_DESK_STREAMS", str(cls.max_desk_streams))),
             grip_url=grip_url,
+            push_services=Path(push_services) if push_services else None,
+            push_private_networks=_networks("PUSH_PRIVATE_NETWORKS", get("PUSH_PRIVATE_NETWORKS", "none")),
+            max_subscriptions_per_address=_whole_number(
+                "MAX_SUBSCRIPTIONS_PER_ADDRESS", get("MAX_SUBSCRIPTIONS_PER_ADDRESS", "100")),
+            max_subscriptions_per_story=_whole_number(
+                "MAX_SUBSCRIPTIONS_PER_STORY", get("MAX_SUBSCRIPTIONS_PER_STORY", "100000")),
         )
 
 
 def _whole_number(name: str, raw: str) -> int:
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         raise SettingsError(f"LIVEBLOG_{name}: {raw!r} is not a whole number")
     return int(raw)
 

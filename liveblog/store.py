@@ -25,7 +25,7 @@ from sqlmodel import Session, select
 
 from . import render
 from .events import QueueChanged, ReaderEvent, StoryChanged, UpdateDeleted, UpdateEdited, UpdatePosted, encode
-from .errors import Invalid, StoryNotFound, UpdateNotFound
+from .errors import Invalid, StoryNotFound, TooManyRequests, UpdateNotFound
 from .models import (DeskEvent, Editor, EditorSession, Event, PushJob, PushSubscription, ServerKey, Story, Token,
                      Update, utcnow)
 
@@ -33,6 +33,7 @@ T = TypeVar("T")
 
 PAGE_SIZE = 50
 LOG_BATCH = 1000  # log entries read at a time; a shorter read means the end was reached
+SUBSCRIPTION_RETRY_SECONDS = 3600  # a cap on push subscriptions frees up as readers unsubscribe
 
 QUEUED = ("draft", "scheduled")  # an update's states before readers see it
 
@@ -551,8 +552,15 @@ class Store:
 
     # -- push subscriptions and the pushes owed to them ------------------------
 
-    def subscribe(self, slug: str, endpoint: str, p256dh: str, auth: str) -> PushSubscription:
-        """Keep a browser's push subscription to a story; the same endpoint again replaces its keys."""
+    def subscribe(
+        self, slug: str, endpoint: str, p256dh: str, auth: str, address: str = "",
+        per_address: int = 0, per_story: int = 0,
+    ) -> PushSubscription:
+        """Keep a browser's push subscription to a story; the same endpoint again replaces its keys.
+
+        A new one is refused (429) when `address` already holds `per_address` subscriptions
+        or the story has `per_story` (0: no cap; an empty address counts against none).
+        """
         story = self.get_story(slug)
         for _attempt in range(2):
             try:
@@ -561,13 +569,30 @@ class Store:
                         select(PushSubscription).where(
                             PushSubscription.story_id == story.id, PushSubscription.endpoint == endpoint
                         )
-                    ).first() or PushSubscription(story_id=story.id, endpoint=endpoint, p256dh="", auth="")
+                    ).first()
+                    if sub is None:
+                        self._check_subscription_caps(s, story.id, address, per_address, per_story)
+                        sub = PushSubscription(story_id=story.id, endpoint=endpoint, p256dh="", auth="", address=address)
                     sub.p256dh, sub.auth = p256dh, auth
                     s.add(sub)
                 return sub
             except IntegrityError:  # the same browser subscribing twice at once
                 continue
         raise Invalid({"endpoint": "This subscription is being saved already."})
+
+    @staticmethod
+    def _check_subscription_caps(s: Session, story_id: int, address: str, per_address: int, per_story: int) -> None:
+        def count(*where) -> int:
+            return s.exec(select(func.count()).select_from(PushSubscription).where(*where)).one()
+
+        if address and per_address and count(PushSubscription.address == address) >= per_address:
+            raise TooManyRequests(
+                f"This address already has {per_address} push subscriptions; unsubscribe from some first.",
+                retry_after=SUBSCRIPTION_RETRY_SECONDS,
+            )
+        if per_story and count(PushSubscription.story_id == story_id) >= per_story:
+            raise TooManyRequests("This story has as many push subscribers as it can take.",
+                                  retry_after=SUBSCRIPTION_RETRY_SECONDS)
 
     def unsubscribe(self, slug: str, endpoint: str) -> bool:
         story = self.get_story(slug)
@@ -581,10 +606,21 @@ class Store:
         with self._reading() as s:
             return list(s.exec(select(PushSubscription).where(PushSubscription.story_id == story_id)))
 
-    def forget_subscription(self, subscription_id: int) -> None:
-        """The push service says this subscription has ended (404/410)."""
+    def push_results(self, delivered: list[int], failed: list[int], gone: list[int], max_failures: int) -> int:
+        """Record one job's sends: a delivery clears a subscription's failures, a failure adds
+        one; a subscription the push service called gone (404/410), or one failing its
+        `max_failures`th time in a row, is deleted. Returns how many were deleted."""
         with self._writing() as s:
-            s.execute(delete(PushSubscription).where(PushSubscription.id == subscription_id))
+            if delivered:
+                s.execute(sql_update(PushSubscription).where(PushSubscription.id.in_(delivered)).values(failures=0))
+            if failed:
+                s.execute(sql_update(PushSubscription).where(PushSubscription.id.in_(failed))
+                          .values(failures=PushSubscription.failures + 1))
+            ended = delete(PushSubscription).where(
+                or_(PushSubscription.id.in_(gone), and_(PushSubscription.id.in_(failed),
+                                                        PushSubscription.failures >= max_failures))
+            )
+            return s.execute(ended).rowcount
 
     def claim_push_jobs(self, now: datetime, stale_before: datetime, limit: int = 20) -> list[PushJob]:
         """Push jobs this process now owns: unclaimed ones, or ones whose claimer went quiet

@@ -1,35 +1,18 @@
 """Following a story: the Atom feed of key events, and Web Push to a local push service
 that decrypts each message with the subscriber's own keys."""
 
-import base64
-import datetime
-import ipaddress
 import json
-import os
 import queue
-import ssl
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import feedparser
-import http_ece
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from cryptography.x509.oid import NameOID
 
-from conftest import free_port, server_env
-
-
-def b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+from conftest import server_env
+from push_service import PushService, Subscriber, b64, push_settings, self_signed, serve_tls, unb64
 
 
 def test_key_events_feed(server):
@@ -52,70 +35,13 @@ def test_key_events_feed(server):
     assert httpx.get(f"{server.url}/stories/no-such-story/key-events.atom").status_code == 404
 
 
-class PushService(BaseHTTPRequestHandler):
-    """A push service on https://127.0.0.1: it keeps what it receives."""
-
-    received: "queue.Queue[tuple[str, dict, bytes]]"
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.received.put((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-        # A subscription under /gone/ has ended, as a real service says with 410.
-        self.send_response(410 if self.path.startswith("/gone/") else 201)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-def self_signed(tmp_path):
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = tmp_path / "push-cert.pem", tmp_path / "push-key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_file, key_file
-
-
 @pytest.fixture
 def push_service(tmp_path):
     cert_file, key_file = self_signed(tmp_path)
     PushService.received = queue.Queue()
-    httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), PushService)
-    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    tls.load_cert_chain(cert_file, key_file)
-    httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    httpd = serve_tls(PushService, cert_file, key_file)
     yield f"https://127.0.0.1:{httpd.server_port}", cert_file
     httpd.shutdown()
-
-
-class Subscriber:
-    """A browser's side of a push subscription: its ECDH key pair and auth secret."""
-
-    def __init__(self, endpoint: str):
-        self.key = ec.generate_private_key(ec.SECP256R1())
-        self.auth = os.urandom(16)
-        self.endpoint = endpoint
-
-    def subscription(self) -> dict:
-        public = self.key.public_key().public_bytes(serialization.Encoding.X962,
-                                                    serialization.PublicFormat.UncompressedPoint)
-        return {"endpoint": self.endpoint, "expirationTime": None, "keys": {"p256dh": b64(public), "auth": b64(self.auth)}}
-
-    def decrypt(self, body: bytes) -> dict:
-        return json.loads(http_ece.decrypt(body, private_key=self.key, auth_secret=self.auth, version="aes128gcm"))
 
 
 def check_vapid(headers: dict, server_key: str, audience: str) -> None:
@@ -134,8 +60,7 @@ def check_vapid(headers: dict, server_key: str, audience: str) -> None:
 
 def test_push_reaches_the_endpoint_and_decrypts_to_the_headline(push_service, start_server, tmp_path):
     origin, cert_file = push_service
-    # The server trusts our push service's certificate, as it trusts real ones: https only.
-    server = start_server(server_env(tmp_path, REQUESTS_CA_BUNDLE=str(cert_file)))
+    server = start_server(server_env(tmp_path, **push_settings(tmp_path, cert_file, [origin.removeprefix("https://")])))
     slug = server.new_story("Storm watch")["slug"]
     server_key = httpx.get(f"{server.url}/push/key").json()["publicKey"]
     assert len(unb64(server_key)) == 65
@@ -175,9 +100,10 @@ def test_push_reaches_the_endpoint_and_decrypts_to_the_headline(push_service, st
 
 def test_subscription_input_is_checked(server):
     slug = server.new_story("Subscriptions")["slug"]
-    good = Subscriber("https://push.example.net/abc").subscription()
+    good = Subscriber("https://fcm.googleapis.com/fcm/send/abc").subscription()
     cases = [
-        ({**good, "endpoint": "http://push.example.net/abc"}, "endpoint"),
+        ({**good, "endpoint": "http://fcm.googleapis.com/fcm/send/abc"}, "endpoint"),
+        ({**good, "endpoint": "https://push.example.net/abc"}, "endpoint"),
         ({**good, "keys": {**good["keys"], "p256dh": b64(b"\x04" + b"x" * 10)}}, "keys.p256dh"),
         ({**good, "keys": {**good["keys"], "auth": "!!"}}, "keys.auth"),
         ({"endpoint": good["endpoint"]}, "keys"),

@@ -4,6 +4,7 @@ served with long cache headers; refused with a clear message and nothing stored 
 from __future__ import annotations
 
 import io
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -171,3 +172,60 @@ def test_images_in_update_bodies_keep_srcset(server):
     assert "<figcaption>Sandbags on Quay Street</figcaption>" in update["body_html"]
     update = server.post(slug, image["markdown"])
     assert f'<img src="{image["url"]}" alt="Sandbags on Quay Street">' in update["body_html"]
+
+
+# -- image bombs ----------------------------------------------------------------
+
+BOMB_SIZE = (8574, 5715)  # 49 megapixels
+
+
+@pytest.fixture(scope="module")
+def bombs() -> dict[str, bytes]:
+    """49-megapixel images that are small files: one colour compresses to almost nothing."""
+    made = {}
+    image = Image.new("RGB", BOMB_SIZE, (40, 110, 170))
+    for fmt in ("JPEG", "PNG"):
+        out = io.BytesIO()
+        image.save(out, fmt)
+        made[fmt] = out.getvalue()
+    return made
+
+
+def memory_kib(server, field: str) -> int:
+    with open(f"/proc/{server.process.pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
+
+
+def test_a_49_megapixel_png_is_refused_before_it_is_decoded(server, bombs):
+    assert len(bombs["PNG"]) < 1024 * 1024
+    before = stored_files(server)
+    r = upload(server, bombs["PNG"], filename="bomb.png")
+    assert r.status_code == 422
+    assert r.json()["errors"]["file"] == "The image is 8574×5715 pixels; at most 25 megapixels, please."
+    assert stored_files(server) == before
+
+
+def test_49_megapixel_jpegs_are_decoded_small_take_little_memory_and_block_no_one(start_server, bombs):
+    server = start_server()  # its own process, so its peak memory is this test's alone
+    slug = server.new_story("Bombs")["slug"]
+    baseline = memory_kib(server, "VmHWM")
+    finished: list[str] = []
+
+    def send(n: int) -> httpx.Response:
+        # Each a different file (one byte past the end), so none is a repeat of another.
+        r = upload(server, bombs["JPEG"] + bytes([n]), filename=f"bomb-{n}.jpg")
+        finished.append("upload")
+        return r
+
+    with ThreadPoolExecutor(4) as pool:
+        uploads = [pool.submit(send, n) for n in range(4)]
+        for _ in range(3):  # readers are answered while the images are being worked on
+            assert httpx.get(f"{server.url}/stories/{slug}", timeout=30).status_code == 200
+            finished.append("page")
+        answers = [u.result() for u in uploads]
+    assert finished.index("page") < len(finished) - 1 and "upload" in finished[finished.index("page"):]
+    for r in answers:
+        assert r.status_code == 201, r.text
+        assert r.json()["width"] == media.MAX_WIDTH
+    grown = memory_kib(server, "VmHWM") - baseline
+    assert grown < 300 * 1024, f"four 49-megapixel uploads took the server's peak memory up {grown // 1024} MiB"

@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse
 
 from ..errors import Invalid
 from ..fanout import Hub
+from ..inputs import whole_number
 from ..newsroom import Newsroom
 from ..pagecache import PageCache
 from ..settings import Settings
@@ -58,6 +59,7 @@ def int_param(request: Request, name: str, default: int | None, low: int = 1, hi
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    value = whole_number(raw)
+    if value is None or not low <= value <= high:
         raise Invalid({name: f"must be a whole number from {low} to {high}"})
-    return int(raw)
+    return value

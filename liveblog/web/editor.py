@@ -92,10 +92,16 @@ async def read_form(request: Request) -> Form:
     """The posted fields, read within the core's request size cap (413 beyond it).
 
     Desk forms are sent URL-encoded, by the browser without script and by desk.js alike.
+    Decoded strictly, as the API decodes JSON: a byte that is not UTF-8, raw or
+    percent-encoded, refuses the form (422) rather than being stored as U+FFFD.
     """
     raw = await read_body(request)
     try:
-        return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS))
+        fields = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS,
+                           encoding="utf-8", errors="strict")
+        if any("\x00" in key or "\x00" in value for key, value in fields):
+            raise ValueError("NUL in a field, which PostgreSQL cannot store")
+        return dict(fields)
     except (UnicodeDecodeError, ValueError):
         raise Invalid({"form": "This form could not be read; reload the page and send it again."}) from None
 

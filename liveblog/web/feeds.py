@@ -24,6 +24,7 @@ from .. import media, render
 from ..errors import Invalid, LiveblogError, NotFound, StoryNotFound
 from ..models import Story, Update
 from .cached import CORS, JSON, cached, json_bytes
+from ..inputs import whole_number
 from .common import base_url, blocking, services
 
 FEED_ENTRIES = 50
@@ -127,9 +128,10 @@ def _dimension(request: Request, name: str) -> int | None:
     raw = request.query_params.get(name)
     if raw in (None, ""):
         return None
-    if not raw.isdigit() or not 50 <= int(raw) <= 10_000:
+    value = whole_number(raw)
+    if value is None or not 50 <= value <= 10_000:
         raise Invalid({name: "must be a whole number of pixels from 50 to 10000"})
-    return int(raw)
+    return value
 
 
 def story_slug_from_url(url: str, base: str) -> str:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from ipaddress import ip_address
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .. import push
+from .. import push, push_targets
 from ..errors import Invalid, LiveblogError
+from ..inputs import SubscriptionIn, UnsubscribeIn, parse, read_body
 from .common import blocking, services
-from ..inputs import SubscriptionIn, UnsubscribeIn, parse
+
 
 class UnsupportedMediaType(LiveblogError):
     status_code = 415
@@ -22,21 +25,46 @@ def _json_body(request: Request) -> None:
         raise UnsupportedMediaType("Send the subscription as application/json.")
 
 
+def _counted_address(request: Request, exempt) -> str:
+    """The client address subscriptions are counted against; "" (no cap) for an exempt one,
+    such as a local proxy that does not pass the client's address on (as for streams)."""
+    address = request.client.host if request.client else ""
+    try:
+        ip = ip_address(address)
+    except ValueError:
+        return ""
+    ip = getattr(ip, "ipv4_mapped", None) or ip
+    return "" if any(ip in net for net in exempt) else str(ip)
+
+
 async def subscribe(request: Request) -> Response:
-    """Keep a browser's push subscription: it is told of key events and the close."""
+    """Keep a browser's push subscription: it is told of key events and the close.
+
+    Only an endpoint at a known push service is kept (push_targets.py); an address, and a
+    story, may hold only so many subscriptions (429 past either).
+    """
     _json_body(request)
-    data = parse(SubscriptionIn, await request.body())
+    data = parse(SubscriptionIn, await read_body(request))
     svc = services(request)
+    settings = svc.settings
+    try:
+        push_targets.target(data.endpoint, push_targets.load(settings.push_services))
+    except push_targets.NotAPushService as exc:
+        raise Invalid({"endpoint": str(exc)}) from None
     story = await blocking(svc.store.get_story, request.path_params["slug"])
     if story.status != "live":
         raise Invalid({"story": "This story has closed; there is nothing more to be told of."})
-    await blocking(svc.store.subscribe, story.slug, data.endpoint, data.keys.p256dh, data.keys.auth)
+    await blocking(
+        svc.store.subscribe, story.slug, data.endpoint, data.keys.p256dh, data.keys.auth,
+        address=_counted_address(request, settings.stream_limit_exempt),
+        per_address=settings.max_subscriptions_per_address, per_story=settings.max_subscriptions_per_story,
+    )
     return JSONResponse({"story": story.slug, "endpoint": data.endpoint}, status_code=201)
 
 
 async def unsubscribe(request: Request) -> Response:
     _json_body(request)
-    data = parse(UnsubscribeIn, await request.body())
+    data = parse(UnsubscribeIn, await read_body(request))
     await blocking(services(request).store.unsubscribe, request.path_params["slug"], data.endpoint)
     return Response(status_code=204)
 

@@ -46,6 +46,42 @@ SHAPES: dict[str, Any] = {
             "pinned": {"type": "boolean"},
         },
     },
+    "QueuedUpdate": {
+        "allOf": [
+            {"$ref": "#/components/schemas/Update"},
+            {"type": "object", "required": ["status", "publish_at"], "properties": {
+                "status": {"type": "string", "enum": ["draft", "scheduled", "rejected", "published"]},
+                "publish_at": _NULLABLE_TIME}},
+        ],
+    },
+    "Image": {
+        "type": "object",
+        "required": ["name", "url", "width", "height", "srcset", "markdown", "html"],
+        "properties": {
+            "name": {"type": "string"}, "url": {"type": "string"}, "width": {"type": "integer"},
+            "height": {"type": "integer"}, "srcset": {"type": "string"}, "sizes": {"type": "string"},
+            "markdown": {"type": "string"}, "html": {"type": "string"},
+        },
+    },
+    "OEmbed": {
+        "type": "object",
+        "required": ["version", "type", "html", "width", "height"],
+        "properties": {
+            "version": {"type": "string", "enum": ["1.0"]}, "type": {"type": "string", "enum": ["rich"]},
+            "title": {"type": "string"}, "html": {"type": "string"},
+            "width": {"type": "integer"}, "height": {"type": "integer"},
+        },
+    },
+    "Subscription": {
+        "type": "object",
+        "required": ["endpoint", "keys"],
+        "properties": {
+            "endpoint": {"type": "string", "maxLength": 1000},
+            "expirationTime": {"type": "number", "nullable": True},
+            "keys": {"type": "object", "required": ["p256dh", "auth"], "properties": {
+                "p256dh": {"type": "string", "maxLength": 100}, "auth": {"type": "string", "maxLength": 40}}},
+        },
+    },
     "Errors": {
         "type": "object",
         "required": ["errors"],
@@ -78,13 +114,38 @@ def _json(schema: dict, description: str) -> dict:
 
 
 def _errors(*codes: int) -> dict:
-    text = {400: "Malformed request", 401: "No or bad token", 404: "Unknown story or update",
-            413: "Request too large", 422: "Bad input, by field"}
+    text = {400: "Malformed request", 401: "No or bad token", 403: "Not an editor's token",
+            404: "Unknown story or update", 413: "Request too large", 415: "Not sent as JSON",
+            422: "Bad input, by field", 429: "Too many at once, or too many from this address",
+            501: "A format other than json (the oEmbed answer for it)"}
     return {str(code): _json(_ref("Errors"), text[code]) for code in codes}
 
 
 def _body(name: str) -> dict:
     return {"required": True, "content": {"application/json": {"schema": _ref(name)}}}
+
+
+def _queue_list(operation_id: str, what: str) -> dict:
+    return {
+        "operationId": operation_id,
+        "security": _SECURED,
+        "responses": {"200": _json({"type": "object", "required": ["updates"], "properties": {
+            "updates": {"type": "array", "items": _ref("QueuedUpdate")}}}, what), **_errors(401, 404)},
+    }
+
+
+def _queue_change(operation_id: str, answer: str, what: str) -> dict:
+    return {
+        "parameters": [_SLUG, _UPDATE_ID],
+        "post": {
+            "operationId": operation_id,
+            "security": _SECURED,
+            "responses": {"200": _json(_ref(answer), what), **_errors(401, 403, 404)},
+        },
+    }
+
+
+_DIMENSION = {"type": "integer", "minimum": 50, "maximum": 10_000}
 
 
 _SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -169,6 +230,61 @@ def document() -> dict[str, Any]:
                     "operationId": "deleteUpdate",
                     "security": _SECURED,
                     "responses": {"204": {"description": "Deleted"}, **_errors(401, 404, 422)},
+                },
+            },
+            "/api/stories/{slug}/drafts": {"parameters": [_SLUG], "get": _queue_list(
+                "listDrafts", "Drafts awaiting an editor, oldest first")},
+            "/api/stories/{slug}/scheduled": {"parameters": [_SLUG], "get": _queue_list(
+                "listScheduled", "Scheduled updates, in the order they go out")},
+            "/api/stories/{slug}/updates/{update_id}/publish": _queue_change(
+                "publishUpdate", "Update", "Published: readers have it"),
+            "/api/stories/{slug}/updates/{update_id}/reject": _queue_change(
+                "rejectUpdate", "QueuedUpdate", "Turned down, kept for the record"),
+            "/api/stories/{slug}/updates/{update_id}/cancel": _queue_change(
+                "cancelUpdate", "QueuedUpdate", "Back among the drafts"),
+            "/api/media": {
+                "post": {
+                    "operationId": "uploadImage",
+                    "security": _SECURED,
+                    "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            "alt": {"type": "string", "maxLength": 500},
+                            "caption": {"type": "string", "maxLength": 500},
+                            "credit": {"type": "string", "maxLength": 200},
+                        },
+                    }}}},
+                    "responses": {"201": _json(_ref("Image"), "Stored in every width"),
+                                  **_errors(401, 413, 422, 429)},
+                },
+            },
+            "/oembed": {
+                "get": {
+                    "operationId": "oembed",
+                    "parameters": [
+                        {"name": "url", "in": "query", "required": True, "schema": {"type": "string"}},
+                        {"name": "maxwidth", "in": "query", "schema": _DIMENSION},
+                        {"name": "maxheight", "in": "query", "schema": _DIMENSION},
+                        {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json"]}},
+                    ],
+                    "responses": {"200": _json(_ref("OEmbed"), "The embed"), **_errors(404, 422, 501)},
+                },
+            },
+            "/stories/{slug}/subscriptions": {
+                "parameters": [_SLUG],
+                "post": {
+                    "operationId": "subscribe",
+                    "requestBody": _body("Subscription"),
+                    "responses": {"201": {"description": "Kept"}, **_errors(400, 404, 413, 415, 422, 429)},
+                },
+                "delete": {
+                    "operationId": "unsubscribe",
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["endpoint"],
+                        "properties": {"endpoint": {"type": "string", "maxLength": 1000}}}}}},
+                    "responses": {"204": {"description": "Gone"}, **_errors(400, 404, 413, 415, 422)},
                 },
             },
         },

@@ -1,12 +1,14 @@
 """Images: `POST /api/media` (upload, behind a Bearer token) and `GET /media/{name}`.
 
 Checking, re-encoding and storing belong to `liveblog.media`; this module only reads the
-request within its size limit and answers.
+request (within its size limit, which `inputs.BodyLimit` enforces) and answers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
+from contextlib import asynccontextmanager
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
@@ -14,30 +16,60 @@ from starlette.routing import Route
 
 from .. import media
 from ..auth import token_author
-from ..errors import Invalid, NotFound
+from ..errors import Invalid, NotFound, TooManyRequests
+from ..inputs import PayloadTooLarge, read_body
 from .common import api_json, base_url, blocking, services
-
-# The multipart envelope and the caption fields come on top of the image itself.
-MAX_REQUEST = media.MAX_BYTES + 64 * 1024
-# Past this we stop reading and let the connection close; below it the client gets to
-# finish sending, so it can read our 413 rather than a reset.
-DRAIN_LIMIT = 4 * media.MAX_BYTES
 
 FILE_RE = re.compile(r"^[0-9a-f]{24}-(\d{1,5}x\d{1,5}|\d{1,5}w)\.(jpg|png)$")
 CACHE_FOREVER = {"Cache-Control": "public, max-age=31536000, immutable"}  # nosniff: web/headers.py, on every response
 
 
+class ReencodeSlots:
+    """At most `at_once` images re-encoded at a time in this process; `waiting` more may
+    wait their turn (up to `wait_seconds`), and any beyond are refused with a 429 at once.
+
+    Re-encoding holds tens of megabytes and a core for a second or more. Waiting happens
+    here on the event loop, not in a worker thread, so queued uploads never take the
+    threads every other request's database calls run in.
+    """
+
+    def __init__(self, at_once: int = 2, waiting: int = 8, wait_seconds: float = 30):
+        self.slots = asyncio.Semaphore(at_once)
+        self.max_waiting = waiting
+        self.wait_seconds = wait_seconds
+        self.waiting = 0
+
+    @asynccontextmanager
+    async def turn(self):
+        if self.slots.locked() and self.waiting >= self.max_waiting:
+            raise _busy()
+        self.waiting += 1
+        try:
+            await asyncio.wait_for(self.slots.acquire(), self.wait_seconds)
+        except asyncio.TimeoutError:
+            raise _busy() from None
+        finally:
+            self.waiting -= 1
+        try:
+            yield
+        finally:
+            self.slots.release()
+
+
+def _busy() -> TooManyRequests:
+    return TooManyRequests("Other images are being processed; send this one again in a moment.", RETRY_SECONDS)
+
+
+RETRY_SECONDS = 5
+REENCODES = ReencodeSlots()
+
+
 async def _body_within(request: Request) -> bytes:
-    chunks, total = [], 0
-    async for chunk in request.stream():
-        total += len(chunk)
-        if total <= MAX_REQUEST:
-            chunks.append(chunk)
-        elif total > DRAIN_LIMIT:
-            break
-    if total > MAX_REQUEST:
-        raise media.ImageRefused(f"The image is too large: at most {media.MAX_BYTES // (1024 * 1024)} MB.", 413)
-    return b"".join(chunks)
+    """The upload, within `inputs.MAX_UPLOAD_BYTES` (inputs.BodyLimit), refused as the image's 413."""
+    try:
+        return await read_body(request)
+    except PayloadTooLarge:
+        raise media.ImageRefused(f"The image is too large: at most {media.MAX_BYTES // (1024 * 1024)} MB.", 413) from None
 
 
 async def _form(request: Request, body: bytes):
@@ -72,7 +104,8 @@ async def upload(request: Request) -> Response:
         data = await file.read()
     finally:
         await form.close()
-    name = await blocking(media.save_image, data, svc.settings.media_dir)
+    async with REENCODES.turn():
+        name = await blocking(media.save_image, data, svc.settings.media_dir)
     return api_json(media.describe(name, base_url(request), alt, caption, credit), 201)
 
 

@@ -1,0 +1,59 @@
+"""Request heads on a bare `liveblog serve` (server_limits.py): a head that never ends is
+timed out, a huge one is refused before it is all read, and neither costs the server."""
+
+from __future__ import annotations
+
+import socket
+
+import httpx
+
+from liveblog import server_limits
+
+
+def rss_kib(server) -> int:
+    with open(f"/proc/{server.process.pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+
+
+def read_until_closed(sock: socket.socket, timeout: float) -> bytes:
+    """Everything the server sends until it closes the connection (bounded by `timeout`)."""
+    sock.settimeout(timeout)
+    received = b""
+    while chunk := sock.recv(65536):
+        received += chunk
+    return received
+
+
+def test_a_head_that_never_ends_is_timed_out(server):
+    quiet = socket.create_connection(("127.0.0.1", server.port))  # connects, sends nothing
+    slow = socket.create_connection(("127.0.0.1", server.port))
+    slow.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ")  # and never finishes its head
+    limit = server_limits.HEAD_TIMEOUT_SECONDS + 20
+    assert read_until_closed(slow, limit).startswith(b"HTTP/1.1 408 ")
+    assert read_until_closed(quiet, limit).startswith(b"HTTP/1.1 408 ")
+    assert httpx.get(server.url + "/healthz").status_code == 200
+
+
+def test_a_huge_head_is_refused_before_it_is_read(server):
+    before = rss_kib(server)
+    sock = socket.create_connection(("127.0.0.1", server.port))
+    sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-Huge: ")
+    sent, refused = 0, False
+    chunk = b"a" * 65536
+    try:
+        while sent < 100 * 1024 * 1024:  # 100 MiB of one header, if the server lets it in
+            sock.sendall(chunk)
+            sent += len(chunk)
+    except (BrokenPipeError, ConnectionResetError):
+        refused = True
+    answer = b""
+    try:
+        answer = read_until_closed(sock, 30)
+    except ConnectionResetError:
+        pass
+    assert refused or answer.startswith(b"HTTP/1.1 431 "), (sent, answer[:80])
+    assert sent < 10 * 1024 * 1024, f"the server read {sent} bytes of a head before refusing it"
+    assert rss_kib(server) - before < 20 * 1024
+    # A head of an ordinary size is still fine.
+    r = httpx.get(server.url + "/healthz", headers={"X-Ordinary": "b" * 8000})
+    assert r.status_code == 200
