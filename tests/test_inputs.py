@@ -4,7 +4,6 @@ answered with a clear 4xx and nothing stored; never a 5xx, with or without a log
 
 from __future__ import annotations
 
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx

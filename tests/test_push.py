@@ -5,7 +5,6 @@ failing. Each push service here is a real TLS server on loopback."""
 from __future__ import annotations
 
 import queue
-import threading
 
 import httpx
 import pytest
