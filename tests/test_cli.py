@@ -7,7 +7,8 @@ import venv
 import httpx
 import pytest
 
-from conftest import REPO, Server, SSEReader, free_port, liveblog, server_env, wait_until
+from servers import REPO, Server, free_port, liveblog, server_env, wait_until
+from sse_client import SSEReader
 
 
 def test_create_editor_reads_the_password_from_stdin(tmp_path):

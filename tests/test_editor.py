@@ -6,65 +6,18 @@ from __future__ import annotations
 import html
 import re
 from concurrent.futures import ThreadPoolExecutor
-from itertools import count
 
 import httpx
 import pytest
 
 from liveblog.auth import LoginThrottle, TooManyAttempts
 
-from conftest import _server_starter, server_env, wait_until
-
-PASSWORD = "correct horse battery"
-_names = count(1)
-
-
-def make_editor(server, name: str | None = None, password: str = PASSWORD) -> str:
-    name = name or f"Editor {next(_names)}"
-    result = server.cli("create-editor", name, stdin=password + "\n")
-    assert result.returncode == 0, result.stderr
-    return name
-
-
-def hidden(page: str, name: str = "csrf") -> str:
-    return html.unescape(re.search(rf'name="{name}" value="([^"]*)"', page).group(1))
-
-
-class Desk:
-    """One browser without JavaScript: a cookie jar, forms posted as a browser posts them."""
-
-    def __init__(self, server, headers: dict[str, str] | None = None):
-        self.server = server
-        self.http = httpx.Client(base_url=server.url, timeout=30, headers=headers or {})
-        self.csrf = ""
-
-    def login(self, name: str, password: str = PASSWORD, next_path: str = "/admin") -> httpx.Response:
-        token = hidden(self.http.get("/login").text)
-        response = self.http.post("/login", data={"name": name, "password": password, "csrf": token, "next": next_path})
-        if response.status_code == 303:
-            self.csrf = hidden(self.http.get("/admin").text)
-        return response
-
-    def post(self, path: str, data: dict | None = None, csrf: str | None = None, **kw) -> httpx.Response:
-        return self.http.post(path, data={"csrf": self.csrf if csrf is None else csrf, **(data or {})}, **kw)
-
-    def start_story(self, title: str, **fields) -> str:
-        r = self.post("/admin/stories", {"title": title, **fields})
-        assert r.status_code == 303, r.text
-        return r.headers["location"].rsplit("/", 1)[1]
-
-
-def updates(server, slug: str) -> list[dict]:
-    return httpx.get(f"{server.url}/api/stories/{slug}/updates").json()["updates"]
-
-
-def textarea(page: str, field_id: str) -> str:
-    return html.unescape(re.search(rf'<textarea id="{field_id}"[^>]*>(.*?)</textarea>', page, re.S).group(1))
-
+from desk import PASSWORD, Desk, hidden, make_editor, textarea, updates
+from servers import server_env, server_starter, wait_until
 
 @pytest.fixture(scope="module")
 def editor(server) -> str:
-    """One editor for the module (creating one costs a process and a slow hash)."""
+    """One editor for the module (creating one costs a slow hash)."""
     return make_editor(server)
 
 
@@ -248,7 +201,7 @@ WINDOW_SECONDS = 5
 @pytest.fixture(scope="module")
 def short_window_server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("throttle")
-    start, started = _server_starter(tmp)
+    start, started = server_starter(tmp)
     server = start(server_env(tmp, LIVEBLOG_LOGIN_WINDOW_SECONDS=str(WINDOW_SECONDS)))
     server.editors = [make_editor(server), make_editor(server)]
     yield server

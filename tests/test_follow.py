@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.x509.oid import NameOID
 
-from conftest import free_port, server_env
+from servers import free_port, server_env
 
 
 def b64(raw: bytes) -> str:

@@ -63,7 +63,7 @@ def test_metrics_are_for_localhost_only_by_default(server):
 
 
 def test_a_metrics_token_opens_them_to_its_holder_only(start_server, tmp_path):
-    from conftest import server_env
+    from servers import server_env
 
     server = start_server(env=server_env(tmp_path, LIVEBLOG_METRICS_TOKEN="scrape-me"))
     assert httpx.get(server.url + "/metrics").status_code == 403

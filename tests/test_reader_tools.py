@@ -7,7 +7,7 @@ import secrets
 import httpx
 import pytest
 
-from conftest import server_env
+from servers import server_env
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 

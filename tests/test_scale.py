@@ -8,7 +8,6 @@ disconnects no reader; `--workers 2` serves every worker's readers every event.
 
 from __future__ import annotations
 
-import inspect
 import re
 import threading
 import time
@@ -17,10 +16,9 @@ import httpx
 import psycopg
 import pytest
 
-import test_api
 from backing_services import REDIS_URL, OwnRedis, need_redis, postgres_database
-from conftest import _server_starter, server_env
 from liveblog.broadcast.postgres import listener_name
+from servers import server_env, server_starter
 
 WAIT = 30  # seconds before a missing event fails a test
 
@@ -88,7 +86,7 @@ def two_servers(request, tmp_path_factory):
             need_redis()
         tmp = tmp_path_factory.mktemp(request.param)
         env = pg_env(tmp, database_url, REDIS_URL if request.param == "redis" else None)
-        start, started = _server_starter(tmp)
+        start, started = server_starter(tmp)
         try:
             servers = start(env=env), start(env=env)
             with_tokens(*servers)
@@ -165,7 +163,7 @@ def broken_broadcast(request, tmp_path):
     """Two processes, and a way to break their broadcast for real in the middle of a test."""
     with postgres_database("scale") as database_url:
         redis = OwnRedis(tmp_path).start() if request.param == "redis restarted" else None
-        start, started = _server_starter(tmp_path)
+        start, started = server_starter(tmp_path)
         try:
             env = pg_env(tmp_path, database_url, redis.url if redis else None)
             servers = start(env=env), start(env=env)
@@ -266,37 +264,10 @@ def test_workers_2_on_postgresql_deliver_every_event_to_readers_on_both(start_se
 
 
 def test_workers_refuse_a_one_process_broadcast_with_one_clear_line(tmp_path):
-    from conftest import liveblog
+    from servers import liveblog
 
     env = server_env(tmp_path, LIVEBLOG_DATABASE_URL="postgresql://127.0.0.1/nowhere", LIVEBLOG_BROADCAST_URL="memory://")
     result = liveblog("serve", "--workers", "2", cwd=tmp_path, env=env)
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "LIVEBLOG_BROADCAST_URL" in result.stderr and "postgresql://" in result.stderr
-
-
-# -- every store query on PostgreSQL ----------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def pg_server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("pg")
-    with postgres_database("api") as url:
-        start, started = _server_starter(tmp)
-        try:
-            yield start(env=pg_env(tmp, url, None))
-        finally:
-            for server in started:
-                server.stop()
-
-
-API_TESTS = [
-    name for name, fn in inspect.getmembers(test_api, inspect.isfunction)
-    if name.startswith("test_") and list(inspect.signature(fn).parameters) == ["server"]
-]
-
-
-@pytest.mark.parametrize("name", API_TESTS)
-def test_the_api_tests_pass_on_postgresql(pg_server, name):
-    """The schema comes from the same alembic migrations, and every query runs, on PostgreSQL."""
-    getattr(test_api, name)(pg_server)

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 
-from conftest import server_env
+from servers import server_env
 
 
 def at(seconds: float) -> str:
