@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from liveblog.auth import LoginThrottle, TooManyAttempts
+from liveblog.auth import LoginThrottle
 
 from desk import PASSWORD, Desk, hidden, make_editor, textarea, updates
 from servers import server_env, server_starter, wait_until
@@ -157,42 +157,7 @@ def test_the_login_form_needs_its_own_token(server, editor):
     assert "expired" in r.text and f'value="{name}"' in r.text  # a fresh form, the name kept
 
 
-# -- login throttling -----------------------------------------------------------
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
-
-
-def test_throttle_slows_then_refuses_then_forgets_after_the_window():
-    clock = FakeClock()
-    throttle = LoginThrottle(60, clock)
-    delays = [throttle.attempt("Ada", f"10.0.0.{n}")[0] for n in range(LoginThrottle.NAME.refuse_after)]
-    assert delays[: LoginThrottle.NAME.slow_after] == [0] * LoginThrottle.NAME.slow_after
-    assert all(d > 0 for d in delays[LoginThrottle.NAME.slow_after:])
-    with pytest.raises(TooManyAttempts) as refused:
-        throttle.attempt(" ada ", "10.9.9.9")  # the same name, however it is typed
-    assert 0 < refused.value.retry_after <= 61
-    delay, _ = throttle.attempt("Grace", "10.9.9.9")  # other names are not held up
-    assert delay == 0
-    clock.now += 61
-    delay, attempt = throttle.attempt("Ada", "10.9.9.9")
-    assert delay == 0
-    throttle.succeeded("Ada", "10.9.9.9", attempt)
-    assert throttle.attempt("Ada", "10.9.9.9")[0] == 0
-
-
-def test_throttle_counts_an_attempt_before_its_password_is_checked():
-    throttle = LoginThrottle(60, FakeClock())
-    # Attempts fired at once, none finished yet: they still count against the name.
-    for n in range(LoginThrottle.NAME.refuse_after):
-        throttle.attempt("Ada", f"10.0.0.{n}")
-    with pytest.raises(TooManyAttempts):
-        throttle.attempt("Ada", "10.0.0.99")
+# -- login throttling (its logic: test_auth.py) ----------------------------------
 
 
 WINDOW_SECONDS = 5
