@@ -99,6 +99,7 @@ def two_servers(request, tmp_path_factory):
 # -- two processes, one PostgreSQL --------------------------------------------------
 
 
+@pytest.mark.slow
 def test_two_processes_deliver_each_others_events_live_and_in_replay(two_servers, sse):
     a, b = two_servers
     assert scrape(a)["liveblog_broadcast_up"] == 1
@@ -128,6 +129,7 @@ def test_two_processes_deliver_each_others_events_live_and_in_replay(two_servers
     assert on_a.ended.wait(WAIT), "a closed story ends the stream on the other process too"
 
 
+@pytest.mark.slow
 def test_concurrent_posts_to_both_never_leave_a_gap(two_servers, sse):
     a, b = two_servers
     slug = a.new_story("Election night")["slug"]
@@ -190,6 +192,7 @@ def broken_broadcast(request, tmp_path):
                 redis.stop()
 
 
+@pytest.mark.slow
 def test_a_broadcast_lost_mid_burst_loses_no_event(broken_broadcast, sse):
     (a, b), drop = broken_broadcast
     slug = a.new_story("Storm warning")["slug"]
@@ -247,6 +250,7 @@ def _every_worker_gets_every_event(server, sse) -> None:
         assert [e.json["id"] for e in reader.wait(6, WAIT)] == posted, f"reader {n}"
 
 
+@pytest.mark.slow
 def test_workers_2_on_sqlite_deliver_every_event_to_readers_on_both(start_server, sse):
     """The default database: workers learn of each other's commits from the file (broadcast/sqlite.py)."""
     server = start_server(args=("--workers", "2"))
@@ -254,6 +258,7 @@ def test_workers_2_on_sqlite_deliver_every_event_to_readers_on_both(start_server
     _every_worker_gets_every_event(server, sse)
 
 
+@pytest.mark.slow
 def test_workers_2_on_postgresql_deliver_every_event_to_readers_on_both(start_server, tmp_path, sse):
     with postgres_database("workers") as url:
         server = start_server(env=pg_env(tmp_path, url, None), args=("--workers", "2"))
