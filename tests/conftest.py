@@ -28,6 +28,23 @@ def start_server(tmp_path):
         server.stop()
 
 
+@pytest.fixture
+def start_app_server(tmp_path):
+    """Start in-process servers with settings of the test's own (any `env` from
+    `server_env`); all are stopped afterwards. For what is about the process (signals,
+    restarts, --workers, embed providers, the process environment), use `start_server`."""
+    started: list[AppServer] = []
+
+    def start(env: dict[str, str] | None = None) -> AppServer:
+        server = AppServer(tmp_path, env or server_env(tmp_path))
+        started.append(server)
+        return server.start()
+
+    yield start
+    for server in started:
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory) -> AppServer:
     """One server shared by every test in this process (in-process uvicorn on a real

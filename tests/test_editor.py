@@ -13,7 +13,7 @@ import pytest
 from liveblog.auth import LoginThrottle
 
 from desk import PASSWORD, Desk, hidden, make_editor, textarea, updates
-from servers import server_env, server_starter, wait_until
+from servers import AppServer, server_env, wait_until
 
 @pytest.fixture(scope="module")
 def editor(server) -> str:
@@ -50,9 +50,9 @@ def test_login_sets_a_signed_http_only_lax_session_cookie(server, editor):
     assert forged.http.get("/admin").status_code == 303
 
 
-def test_cookies_are_secure_when_the_public_url_is_https(start_server, tmp_path):
+def test_cookies_are_secure_when_the_public_url_is_https(start_app_server, tmp_path):
     name = "Secure editor"
-    secure = start_server(server_env(tmp_path, LIVEBLOG_PUBLIC_URL="https://news.example"))
+    secure = start_app_server(server_env(tmp_path, LIVEBLOG_PUBLIC_URL="https://news.example"))
     make_editor(secure, name)
     first = httpx.get(secure.url + "/login")
     login_cookie = first.headers["set-cookie"]
@@ -166,12 +166,10 @@ WINDOW_SECONDS = 5
 @pytest.fixture(scope="module")
 def short_window_server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("throttle")
-    start, started = server_starter(tmp)
-    server = start(server_env(tmp, LIVEBLOG_LOGIN_WINDOW_SECONDS=str(WINDOW_SECONDS)))
+    server = AppServer(tmp, server_env(tmp, LIVEBLOG_LOGIN_WINDOW_SECONDS=str(WINDOW_SECONDS))).start()
     server.editors = [make_editor(server), make_editor(server)]
     yield server
-    for s in started:
-        s.stop()
+    server.stop()
 
 
 def fail_at_once(server, attempts: list[tuple[str, str]]) -> list[int]:
