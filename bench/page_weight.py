@@ -25,7 +25,7 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO))
-from conftest import Server, free_port, server_env  # noqa: E402
+from servers import Server, free_port, server_env  # noqa: E402
 from static_modules import module_graph  # noqa: E402
 
 from liveblog import media  # noqa: E402

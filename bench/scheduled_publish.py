@@ -17,7 +17,8 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from conftest import Server, SSEReader, free_port, server_env  # noqa: E402
+from servers import Server, free_port, server_env  # noqa: E402
+from sse_client import SSEReader  # noqa: E402
 
 
 def main(samples: int = 10, updates: int = 2000) -> None:

@@ -19,12 +19,13 @@ from playwright.sync_api import sync_playwright
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
-from conftest import CHROMIUM, CHROMIUM_ARGS, _server_starter  # noqa: E402
-from test_editor import PASSWORD, Desk  # noqa: E402
+from chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from desk import PASSWORD, Desk  # noqa: E402
+from servers import server_starter  # noqa: E402
 
 
 def main() -> None:
-    start, started = _server_starter(Path(tempfile.mkdtemp(prefix="liveblog-shots-")))
+    start, started = server_starter(Path(tempfile.mkdtemp(prefix="liveblog-shots-")))
     server = start()
     try:
         for name, role in (("Sam Okafor", "editor"), ("Lena Brandt", "contributor")):

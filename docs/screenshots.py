@@ -26,7 +26,8 @@ from playwright.sync_api import sync_playwright
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO / "tests"))
-from conftest import CHROMIUM, CHROMIUM_ARGS as ARGS, free_port  # noqa: E402
+from chromium import CHROMIUM, CHROMIUM_ARGS as ARGS  # noqa: E402
+from servers import free_port  # noqa: E402
 
 from liveblog.demo import UPDATES  # noqa: E402  (the demo's own harbour storm)
 

@@ -1,6 +1,27 @@
-"""The JSON API over HTTP against a real server: every status and shape of SPEC "The write API"."""
+"""The JSON API over HTTP against a real server: every status and shape of SPEC "The write API",
+on SQLite and on PostgreSQL."""
 
 import httpx
+import pytest
+
+from backing_services import postgres_database
+from servers import AppServer, server_env
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def server(request, server, tmp_path_factory):
+    """The shared server, then one on a new PostgreSQL database: the schema comes from the
+    same alembic migrations, and every query runs, on both."""
+    if request.param == "sqlite":
+        yield server
+        return
+    tmp = tmp_path_factory.mktemp("pg")
+    with postgres_database("api") as url:
+        on_postgres = AppServer(tmp, server_env(tmp, LIVEBLOG_DATABASE_URL=url)).start()
+        try:
+            yield on_postgres
+        finally:
+            on_postgres.stop()  # before the database is dropped
 
 
 def test_story_lifecycle_shapes(server):

@@ -2,12 +2,22 @@
 
 import subprocess
 import sys
+import sysconfig
 import venv
+from pathlib import Path
 
 import httpx
 import pytest
 
-from conftest import REPO, Server, SSEReader, free_port, liveblog, server_env, wait_until
+from liveblog.auth import check_password
+from liveblog.db import make_engine
+from liveblog.store import Store
+from servers import REPO, Server, free_port, liveblog, server_env, wait_until
+from sse_client import SSEReader
+
+
+def stored(tmp_path):
+    return Store(make_engine(f"sqlite:///{tmp_path / 'liveblog.db'}"))
 
 
 def test_create_editor_reads_the_password_from_stdin(tmp_path):
@@ -18,6 +28,11 @@ def test_create_editor_reads_the_password_from_stdin(tmp_path):
     short = liveblog("create-editor", "bob", cwd=tmp_path, env=env, stdin="short\n")
     assert short.returncode == 2
     assert short.stderr.strip().splitlines() == ["liveblog: error: the password must be at least 8 characters"]
+    role = liveblog("create-editor", "Kit", "--role", "contributor", cwd=tmp_path, env=env, stdin="correct horse battery\n")
+    assert role.returncode == 0, role.stderr
+    alice, kit = (stored(tmp_path).get_editor(name) for name in ("alice", "Kit"))
+    assert (alice.role, kit.role) == ("editor", "contributor")
+    assert check_password(alice.password_hash, "correct horse battery") and stored(tmp_path).get_editor("bob") is None
 
 
 def test_create_token_prints_the_token_last(tmp_path):
@@ -25,6 +40,10 @@ def test_create_token_prints_the_token_last(tmp_path):
     assert result.returncode == 0
     token = result.stdout.strip().splitlines()[-1]
     assert len(token) >= 32 and " " not in token
+    contributor = liveblog("create-token", "Stringer", "--role", "contributor", cwd=tmp_path, env=server_env(tmp_path))
+    assert contributor.returncode == 0, contributor.stderr
+    owner = stored(tmp_path).token_owner(contributor.stdout.strip().splitlines()[-1])
+    assert (owner.name, owner.role) == ("Stringer", "contributor")
 
 
 @pytest.mark.parametrize(
@@ -83,14 +102,26 @@ def test_demo_story_updates_live(tmp_path):
 
 
 def test_installed_wheel_serves_pages_from_another_directory(tmp_path):
-    """`pip install .` ships templates, static files and migrations inside the package."""
+    """`pip install .` ships templates, static files and migrations inside the package.
+
+    The wheel is built by this interpreter (hatchling comes with the test extra) and
+    installed into a new virtual environment; that environment reads the dependencies
+    from this one (a .pth line), whether this is a venv or the system's Python.
+    """
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
+    built = subprocess.run([*pip, "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", tmp_path / "dist", REPO],
+                           capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr
     env_dir = tmp_path / "venv"
-    venv.create(env_dir, system_site_packages=True, with_pip=True)
+    venv.create(env_dir, with_pip=False)
     python = env_dir / "bin" / "python"
-    install = subprocess.run(
-        [python, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", str(REPO)],
-        capture_output=True, text=True, timeout=300,
-    )
+    inner = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    ours = sysconfig.get_paths()
+    (Path(inner) / "dependencies.pth").write_text(f"{ours['purelib']}\n{ours['platlib']}\n")
+    wheel, = (tmp_path / "dist").glob("liveblog-*.whl")
+    install = subprocess.run([*pip, "--python", python, "install", "-q", "--no-deps", wheel],
+                             capture_output=True, text=True, timeout=300)
     assert install.returncode == 0, install.stderr
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()

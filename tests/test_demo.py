@@ -13,7 +13,8 @@ import sys
 
 import httpx
 
-from conftest import SSEReader, free_port, server_env, wait_until
+from servers import free_port, server_env, wait_until
+from sse_client import SSEReader
 
 
 def test_the_demo_plays_a_story_from_the_first_answer_to_its_close(tmp_path):
@@ -72,7 +73,7 @@ def test_the_demo_plays_a_story_from_the_first_answer_to_its_close(tmp_path):
 
 
 def test_create_editor_refuses_an_existing_name_unless_told_to_reset(tmp_path):
-    from conftest import liveblog
+    from servers import liveblog
 
     env = server_env(tmp_path)
     assert liveblog("create-editor", "alice", cwd=tmp_path, env=env, stdin="correct horse battery\n").returncode == 0

@@ -21,8 +21,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import REPO, free_port
 from liveblog.cli import parser
+from servers import REPO, free_port
 
 DEPLOY = REPO / "deploy"
 

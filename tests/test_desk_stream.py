@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from backing_services import postgres_database
-from conftest import server_env, wait_until
+from servers import server_env, wait_until
 
 
 def cpu_seconds(pid: int) -> float:
@@ -88,10 +88,10 @@ def test_desk_streams_are_bounded_per_token_and_a_closed_one_gives_its_place_bac
 
 @pytest.fixture(scope="module")
 def unbounded_server(tmp_path_factory):
-    from conftest import _server_starter
+    from servers import server_starter
 
     tmp = tmp_path_factory.mktemp("desks")
-    start, started = _server_starter(tmp)
+    start, started = server_starter(tmp)
     yield start(server_env(tmp, LIVEBLOG_MAX_DESK_STREAMS="0"))
     for s in started:
         s.stop()

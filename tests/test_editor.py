@@ -6,65 +6,18 @@ from __future__ import annotations
 import html
 import re
 from concurrent.futures import ThreadPoolExecutor
-from itertools import count
 
 import httpx
 import pytest
 
-from liveblog.auth import LoginThrottle, TooManyAttempts
+from liveblog.auth import LoginThrottle
 
-from conftest import _server_starter, server_env, wait_until
-
-PASSWORD = "correct horse battery"
-_names = count(1)
-
-
-def make_editor(server, name: str | None = None, password: str = PASSWORD) -> str:
-    name = name or f"Editor {next(_names)}"
-    result = server.cli("create-editor", name, stdin=password + "\n")
-    assert result.returncode == 0, result.stderr
-    return name
-
-
-def hidden(page: str, name: str = "csrf") -> str:
-    return html.unescape(re.search(rf'name="{name}" value="([^"]*)"', page).group(1))
-
-
-class Desk:
-    """One browser without JavaScript: a cookie jar, forms posted as a browser posts them."""
-
-    def __init__(self, server, headers: dict[str, str] | None = None):
-        self.server = server
-        self.http = httpx.Client(base_url=server.url, timeout=30, headers=headers or {})
-        self.csrf = ""
-
-    def login(self, name: str, password: str = PASSWORD, next_path: str = "/admin") -> httpx.Response:
-        token = hidden(self.http.get("/login").text)
-        response = self.http.post("/login", data={"name": name, "password": password, "csrf": token, "next": next_path})
-        if response.status_code == 303:
-            self.csrf = hidden(self.http.get("/admin").text)
-        return response
-
-    def post(self, path: str, data: dict | None = None, csrf: str | None = None, **kw) -> httpx.Response:
-        return self.http.post(path, data={"csrf": self.csrf if csrf is None else csrf, **(data or {})}, **kw)
-
-    def start_story(self, title: str, **fields) -> str:
-        r = self.post("/admin/stories", {"title": title, **fields})
-        assert r.status_code == 303, r.text
-        return r.headers["location"].rsplit("/", 1)[1]
-
-
-def updates(server, slug: str) -> list[dict]:
-    return httpx.get(f"{server.url}/api/stories/{slug}/updates").json()["updates"]
-
-
-def textarea(page: str, field_id: str) -> str:
-    return html.unescape(re.search(rf'<textarea id="{field_id}"[^>]*>(.*?)</textarea>', page, re.S).group(1))
-
+from desk import PASSWORD, Desk, hidden, make_editor, textarea, updates
+from servers import AppServer, server_env, wait_until
 
 @pytest.fixture(scope="module")
 def editor(server) -> str:
-    """One editor for the module (creating one costs a process and a slow hash)."""
+    """One editor for the module (creating one costs a slow hash)."""
     return make_editor(server)
 
 
@@ -97,9 +50,9 @@ def test_login_sets_a_signed_http_only_lax_session_cookie(server, editor):
     assert forged.http.get("/admin").status_code == 303
 
 
-def test_cookies_are_secure_when_the_public_url_is_https(start_server, tmp_path):
+def test_cookies_are_secure_when_the_public_url_is_https(start_app_server, tmp_path):
     name = "Secure editor"
-    secure = start_server(server_env(tmp_path, LIVEBLOG_PUBLIC_URL="https://news.example"))
+    secure = start_app_server(server_env(tmp_path, LIVEBLOG_PUBLIC_URL="https://news.example"))
     make_editor(secure, name)
     first = httpx.get(secure.url + "/login")
     login_cookie = first.headers["set-cookie"]
@@ -204,53 +157,7 @@ def test_the_login_form_needs_its_own_token(server, editor):
     assert "expired" in r.text and f'value="{name}"' in r.text  # a fresh form, the name kept
 
 
-# -- login throttling -----------------------------------------------------------
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
-
-
-def test_throttle_slows_a_name_and_refuses_it_only_from_the_same_address():
-    clock = FakeClock()
-    throttle = LoginThrottle(60, clock)
-    limit = LoginThrottle.PAIR.refuse_after
-    delays = [throttle.attempt("Ada", "10.0.0.1")[0] for _ in range(limit)]
-    assert delays[: LoginThrottle.PAIR.slow_after] == [0] * LoginThrottle.PAIR.slow_after
-    assert all(d > 0 for d in delays[LoginThrottle.PAIR.slow_after:])
-    with pytest.raises(TooManyAttempts) as refused:
-        throttle.attempt(" ada ", "10.0.0.1")  # the same name, however it is typed
-    assert 0 < refused.value.retry_after <= 61
-    delay, _ = throttle.attempt("Ada", "10.9.9.9")  # elsewhere the name is only slowed
-    assert delay > 0
-    delay, _ = throttle.attempt("Grace", "10.9.9.9")  # other names are not held up
-    assert delay == 0
-    clock.now += 61
-    delay, attempt = throttle.attempt("Ada", "10.0.0.1")
-    assert delay == 0
-    throttle.succeeded("Ada", "10.0.0.1", attempt)
-    assert throttle.attempt("Ada", "10.0.0.1")[0] == 0
-
-
-def test_failures_for_a_name_from_many_addresses_never_refuse_it():
-    throttle = LoginThrottle(60, FakeClock())
-    for n in range(10 * LoginThrottle.PAIR.refuse_after):
-        throttle.attempt("Ada", f"10.0.{n // 250}.{n % 250}")
-    delay, _ = throttle.attempt("Ada", "10.9.9.9")
-    assert delay == LoginThrottle.SLOW_SECONDS
-
-
-def test_throttle_counts_an_attempt_before_its_password_is_checked():
-    throttle = LoginThrottle(60, FakeClock())
-    # Attempts fired at once, none finished yet: they still count against the name here.
-    for _ in range(LoginThrottle.PAIR.refuse_after):
-        throttle.attempt("Ada", "10.0.0.1")
-    with pytest.raises(TooManyAttempts):
-        throttle.attempt("Ada", "10.0.0.1")
+# -- login throttling (its logic: test_auth.py) ----------------------------------
 
 
 WINDOW_SECONDS = 15  # long enough that six slowed, hashed failures on a busy machine all still count
@@ -259,12 +166,10 @@ WINDOW_SECONDS = 15  # long enough that six slowed, hashed failures on a busy ma
 @pytest.fixture(scope="module")
 def short_window_server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("throttle")
-    start, started = _server_starter(tmp)
-    server = start(server_env(tmp, LIVEBLOG_LOGIN_WINDOW_SECONDS=str(WINDOW_SECONDS)))
+    server = AppServer(tmp, server_env(tmp, LIVEBLOG_LOGIN_WINDOW_SECONDS=str(WINDOW_SECONDS))).start()
     server.editors = [make_editor(server), make_editor(server)]
     yield server
-    for s in started:
-        s.stop()
+    server.stop()
 
 
 def fail_at_once(server, attempts: list[tuple[str, str]]) -> list[int]:

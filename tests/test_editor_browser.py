@@ -9,11 +9,9 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from test_editor import PASSWORD, make_editor
+from desk import LIVE, assert_not_reloaded, log_in, make_editor, mark_no_reload, start_story
 
 pytestmark = pytest.mark.browser
-
-LIVE = 15_000  # ms to wait for something to arrive over the stream
 
 
 @pytest.fixture(scope="module")
@@ -21,34 +19,8 @@ def editors(server) -> tuple[str, str]:
     return make_editor(server, "Ada Byline"), make_editor(server, "Grace Byline")
 
 
-def log_in(page: Page, server, name: str) -> None:
-    page.goto(server.url + "/login")
-    page.get_by_label("Name").fill(name)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(server.url + "/admin")
-
-
-def start_story(page: Page, title: str) -> str:
-    page.locator("#story-new-title").fill(title)
-    page.locator("#story-new-summary").fill("What we know so far")
-    page.get_by_role("button", name="Start the story").click()
-    expect(page.locator("#desk-title")).to_have_text(title)
-    return page.url.rsplit("/", 1)[1]
-
-
 def item(page: Page, text: str):
     return page.locator(".desk-item", has_text=text)
-
-
-def mark_no_reload(*pages: Page) -> None:
-    for page in pages:
-        page.evaluate("window.__notReloaded = true")
-
-
-def assert_not_reloaded(*pages: Page) -> None:
-    for page in pages:
-        assert page.evaluate("window.__notReloaded === true"), f"{page.url} was reloaded"
 
 
 def test_two_editors_and_a_reader_see_every_change_live(server, editors, contexts):

@@ -13,20 +13,19 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from test_editor import PASSWORD, Desk, make_editor, textarea, updates
+from desk import Desk, make_editor, textarea, updates
 
 JSON = {"Accept": "application/json"}
 
 
 @pytest.fixture(scope="module")
 def names(server) -> dict[str, str]:
-    """An editor and two contributors for the module (each costs a process and a slow hash)."""
-    made = {"editor": make_editor(server, "Wren Editor")}
-    for key, name in (("contributor", "Cass Contributor"), ("other", "Remy Stringer")):
-        result = server.cli("create-editor", name, "--role", "contributor", stdin=PASSWORD + "\n")
-        assert result.returncode == 0, result.stderr
-        made[key] = name
-    return made
+    """An editor and two contributors for the module (each costs a slow hash)."""
+    return {
+        "editor": make_editor(server, "Wren Editor"),
+        "contributor": make_editor(server, "Cass Contributor", role="contributor"),
+        "other": make_editor(server, "Remy Stringer", role="contributor"),
+    }
 
 
 def logged_in(server, name: str) -> Desk:

@@ -11,8 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from test_editor_browser import LIVE, assert_not_reloaded, log_in, mark_no_reload, start_story
-from test_editor import PASSWORD, make_editor
+from desk import LIVE, assert_not_reloaded, log_in, make_editor, mark_no_reload, start_story
 
 pytestmark = pytest.mark.browser
 
@@ -21,9 +20,7 @@ ZONE = "America/New_York"  # the editor's browser is not in UTC, so the conversi
 
 @pytest.fixture(scope="module")
 def people(server) -> dict[str, str]:
-    result = server.cli("create-editor", "Kit Stringer", "--role", "contributor", stdin=PASSWORD + "\n")
-    assert result.returncode == 0, result.stderr
-    return {"editor": make_editor(server, "Mo Desk"), "contributor": "Kit Stringer"}
+    return {"editor": make_editor(server, "Mo Desk"), "contributor": make_editor(server, "Kit Stringer", role="contributor")}
 
 
 def open_desk(page, server, slug: str) -> None:

@@ -3,37 +3,13 @@ that size themselves, several on one page, and height messages believed only fro
 
 from __future__ import annotations
 
-import threading
 import time
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from conftest import free_port
+
+from stand_ins import third_party_site  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.browser
-
-
-class Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def third_party_site(tmp_path):
-    """A static site on its own port: a different origin from the Liveblog server."""
-    port = free_port()
-    httpd = ThreadingHTTPServer(("127.0.0.1", port), partial(Quiet, directory=str(tmp_path)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-
-    def publish(html: str) -> str:
-        (tmp_path / "index.html").write_text(html)
-        return f"http://127.0.0.1:{port}/index.html"
-
-    yield publish
-    httpd.shutdown()
-    httpd.server_close()
 
 
 def wait_until(condition, timeout: float = 15.0, what: str = "condition"):

@@ -2,14 +2,12 @@
 card loads nothing from the provider before the reader's click and remembers consent after."""
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from conftest import free_port, server_env
 from liveblog import embeds, render
+from servers import server_env
+from stand_ins import StandIn, provider  # noqa: F401 (a fixture)
 
 
 def test_provider_link_alone_on_its_line_becomes_a_card():
@@ -52,56 +50,6 @@ def test_shipped_providers_cover_the_newsroom_list():
         ("https://www.facebook.com/bbcnews/posts/pfbid0abc", "Facebook"),
     ]:
         assert embeds.match(url)[0].name == name, url
-
-
-class StandIn(BaseHTTPRequestHandler):
-    """A local stand-in for a provider: an oEmbed endpoint and a player page; it notes every request."""
-
-    seen: list[str] = []
-
-    def do_GET(self):
-        self.seen.append(self.path)
-        url = urlsplit(self.path)
-        if url.path == "/oembed":
-            asked = parse_qs(url.query)["url"][0]
-            origin = f"http://127.0.0.1:{self.server.server_port}"
-            body = json.dumps({
-                "version": "1.0", "type": "rich", "title": "Stand-in post title", "height": 200,
-                "html": f'<p id="standin">Stand-in content for {asked}</p><img src="{origin}/pixel.gif">',
-            }).encode()
-            self._answer(body, "application/json")
-        elif url.path.startswith("/player/"):
-            self._answer(b"<!doctype html><p>The stand-in player</p>", "text/html")
-        else:
-            self._answer(b"GIF89a", "image/gif")
-
-    def _answer(self, body: bytes, kind: str):
-        self.send_response(200)
-        self.send_header("Content-Type", kind)
-        self.send_header("Access-Control-Allow-Origin", "*")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def provider(tmp_path):
-    StandIn.seen = []
-    port = free_port()
-    httpd = ThreadingHTTPServer(("127.0.0.1", port), StandIn)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    origin = f"http://127.0.0.1:{port}"
-    providers = tmp_path / "providers.json"
-    providers.write_text(json.dumps([
-        {"name": "Standin", "urls": [r"^https://standin\.example/post/\d+"], "oembed": f"{origin}/oembed"},
-        {"name": "Framer", "urls": [r"^https://framer\.example/v/(?P<id>\d+)"], "oembed": f"{origin}/oembed",
-         "frame": origin + "/player/{id}"},
-    ]))
-    yield origin, providers
-    httpd.shutdown()
 
 
 @pytest.mark.browser

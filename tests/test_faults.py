@@ -29,7 +29,8 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
-from conftest import SSEReader, free_port, server_env, wait_until
+from servers import free_port, server_env, wait_until
+from sse_client import SSEReader
 
 SHARED_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from conftest import server_env
+from servers import server_env
 from push_service import PushService, Subscriber, b64, push_settings, self_signed, serve_tls, unb64
 
 

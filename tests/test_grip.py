@@ -15,7 +15,7 @@ import jwt
 import pytest
 
 from backing_services import postgres_database
-from conftest import free_port, server_env, wait_until
+from servers import free_port, server_env, wait_until
 from pushpin_server import KEY, Pushpin
 from liveblog import grip
 from liveblog.store import LoggedEvent

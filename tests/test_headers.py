@@ -11,12 +11,9 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from conftest import server_env
-from test_editor_browser import log_in, start_story
-from test_editor import Desk, make_editor
-from test_embed_browser import third_party_site  # noqa: F401 (a fixture)
-from test_embeds import StandIn, provider  # noqa: F401 (a fixture)
-from test_media import jpeg
+from desk import Desk, log_in, make_editor, start_story
+from servers import server_env
+from stand_ins import StandIn, jpeg, provider, third_party_site  # noqa: F401 (fixtures)
 
 LIVE = 15_000
 

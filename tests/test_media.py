@@ -12,28 +12,7 @@ import pytest
 from PIL import Image
 
 from liveblog import media
-
-
-def jpeg(width: int = 1000, height: int = 600, exif: bool = False) -> bytes:
-    image = Image.new("RGB", (width, height), (40, 110, 170))
-    out = io.BytesIO()
-    extra = {}
-    if exif:
-        tags = Image.Exif()
-        tags[0x010F] = "SecretCam"  # Make
-        tags[0x0112] = 6  # Orientation: the camera was turned; the picture must be rotated
-        extra["exif"] = tags.tobytes()
-    image.save(out, "JPEG", **extra)
-    return out.getvalue()
-
-
-def png_with_alpha() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGBA", (700, 300), (255, 0, 0, 128)).save(out, "PNG")
-    return out.getvalue()
-
-
-# -- the store-level function -------------------------------------------------
+from stand_ins import jpeg, png_with_alpha
 
 
 def test_save_image_strips_metadata_turns_upright_and_makes_every_width(tmp_path):

@@ -70,10 +70,10 @@ def test_metrics_are_for_localhost_only_by_default(server):
     assert "LIVEBLOG_METRICS_TOKEN" in remote.text
 
 
-def test_a_metrics_token_opens_them_to_its_holder_only(start_server, tmp_path):
-    from conftest import server_env
+def test_a_metrics_token_opens_them_to_its_holder_only(start_app_server, tmp_path):
+    from servers import server_env
 
-    server = start_server(env=server_env(tmp_path, LIVEBLOG_METRICS_TOKEN="scrape-me"))
+    server = start_app_server(server_env(tmp_path, LIVEBLOG_METRICS_TOKEN="scrape-me"))
     assert httpx.get(server.url + "/metrics").status_code == 403
     assert httpx.get(server.url + "/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 403
     ok = httpx.get(server.url + "/metrics", headers={"Authorization": "Bearer scrape-me", "X-Forwarded-For": "203.0.113.9"})

@@ -15,7 +15,7 @@ from liveblog.broadcast.memory import MemoryBackend
 from liveblog.pagecache import PageCache, make_entry
 
 from backing_services import postgres_database
-from conftest import _server_starter, server_env, wait_until
+from servers import server_env, server_starter, wait_until
 from test_editor import Desk, make_editor
 
 
@@ -182,7 +182,7 @@ def test_a_page_kept_by_one_process_changes_when_another_process_posts(tmp_path)
     """Two processes on one PostgreSQL, told of each other's events by its NOTIFY: the
     process that did not take the write learns of it from the broadcast."""
     with postgres_database("pages") as database_url:
-        start, started = _server_starter(tmp_path)
+        start, started = server_starter(tmp_path)
         try:
             env = server_env(tmp_path, LIVEBLOG_DATABASE_URL=database_url)
             writer, reader = start(env=env), start(env=env)

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from conftest import server_env, wait_until
+from servers import server_env, wait_until
 from push_service import Listener, PushService, SilentService, Subscriber, push_settings, self_signed, serve_tls
 
 from liveblog import push

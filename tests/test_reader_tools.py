@@ -7,7 +7,7 @@ import secrets
 import httpx
 import pytest
 
-from conftest import server_env
+from servers import AppServer, server_env
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -35,12 +35,17 @@ def pg_database():
     admin.close()
 
 
+@pytest.fixture(scope="module")
+def pg_server(pg_database, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("pg")
+    server = AppServer(tmp, server_env(tmp, LIVEBLOG_DATABASE_URL=pg_database)).start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def any_db_server(request, server, tmp_path, start_server):
-    if request.param == "sqlite":
-        return server
-    url = request.getfixturevalue("pg_database")
-    return start_server(server_env(tmp_path, LIVEBLOG_DATABASE_URL=url))
+def any_db_server(request, server):
+    return server if request.param == "sqlite" else request.getfixturevalue("pg_server")
 
 
 def test_key_events_and_search_without_javascript(any_db_server):

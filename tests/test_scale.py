@@ -8,7 +8,6 @@ disconnects no reader; `--workers 2` serves every worker's readers every event.
 
 from __future__ import annotations
 
-import inspect
 import re
 import threading
 import time
@@ -17,10 +16,9 @@ import httpx
 import psycopg
 import pytest
 
-import test_api
 from backing_services import REDIS_URL, OwnRedis, need_redis, postgres_database
-from conftest import _server_starter, server_env
 from liveblog.broadcast.postgres import listener_name
+from servers import server_env, server_starter
 
 WAIT = 30  # seconds before a missing event fails a test
 
@@ -88,7 +86,7 @@ def two_servers(request, tmp_path_factory):
             need_redis()
         tmp = tmp_path_factory.mktemp(request.param)
         env = pg_env(tmp, database_url, REDIS_URL if request.param == "redis" else None)
-        start, started = _server_starter(tmp)
+        start, started = server_starter(tmp)
         try:
             servers = start(env=env), start(env=env)
             with_tokens(*servers)
@@ -101,6 +99,7 @@ def two_servers(request, tmp_path_factory):
 # -- two processes, one PostgreSQL --------------------------------------------------
 
 
+@pytest.mark.slow
 def test_two_processes_deliver_each_others_events_live_and_in_replay(two_servers, sse):
     a, b = two_servers
     assert scrape(a)["liveblog_broadcast_up"] == 1
@@ -130,6 +129,7 @@ def test_two_processes_deliver_each_others_events_live_and_in_replay(two_servers
     assert on_a.ended.wait(WAIT), "a closed story ends the stream on the other process too"
 
 
+@pytest.mark.slow
 def test_concurrent_posts_to_both_never_leave_a_gap(two_servers, sse):
     a, b = two_servers
     slug = a.new_story("Election night")["slug"]
@@ -165,7 +165,7 @@ def broken_broadcast(request, tmp_path):
     """Two processes, and a way to break their broadcast for real in the middle of a test."""
     with postgres_database("scale") as database_url:
         redis = OwnRedis(tmp_path).start() if request.param == "redis restarted" else None
-        start, started = _server_starter(tmp_path)
+        start, started = server_starter(tmp_path)
         try:
             env = pg_env(tmp_path, database_url, redis.url if redis else None)
             servers = start(env=env), start(env=env)
@@ -192,6 +192,7 @@ def broken_broadcast(request, tmp_path):
                 redis.stop()
 
 
+@pytest.mark.slow
 def test_a_broadcast_lost_mid_burst_loses_no_event(broken_broadcast, sse):
     (a, b), drop = broken_broadcast
     slug = a.new_story("Storm warning")["slug"]
@@ -249,6 +250,7 @@ def _every_worker_gets_every_event(server, sse) -> None:
         assert [e.json["id"] for e in reader.wait(6, WAIT)] == posted, f"reader {n}"
 
 
+@pytest.mark.slow
 def test_workers_2_on_sqlite_deliver_every_event_to_readers_on_both(start_server, sse):
     """The default database: workers learn of each other's commits from the file (broadcast/sqlite.py)."""
     server = start_server(args=("--workers", "2"))
@@ -256,6 +258,7 @@ def test_workers_2_on_sqlite_deliver_every_event_to_readers_on_both(start_server
     _every_worker_gets_every_event(server, sse)
 
 
+@pytest.mark.slow
 def test_workers_2_on_postgresql_deliver_every_event_to_readers_on_both(start_server, tmp_path, sse):
     with postgres_database("workers") as url:
         server = start_server(env=pg_env(tmp_path, url, None), args=("--workers", "2"))
@@ -266,37 +269,10 @@ def test_workers_2_on_postgresql_deliver_every_event_to_readers_on_both(start_se
 
 
 def test_workers_refuse_a_one_process_broadcast_with_one_clear_line(tmp_path):
-    from conftest import liveblog
+    from servers import liveblog
 
     env = server_env(tmp_path, LIVEBLOG_DATABASE_URL="postgresql://127.0.0.1/nowhere", LIVEBLOG_BROADCAST_URL="memory://")
     result = liveblog("serve", "--workers", "2", cwd=tmp_path, env=env)
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "LIVEBLOG_BROADCAST_URL" in result.stderr and "postgresql://" in result.stderr
-
-
-# -- every store query on PostgreSQL ----------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def pg_server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("pg")
-    with postgres_database("api") as url:
-        start, started = _server_starter(tmp)
-        try:
-            yield start(env=pg_env(tmp, url, None))
-        finally:
-            for server in started:
-                server.stop()
-
-
-API_TESTS = [
-    name for name, fn in inspect.getmembers(test_api, inspect.isfunction)
-    if name.startswith("test_") and list(inspect.signature(fn).parameters) == ["server"]
-]
-
-
-@pytest.mark.parametrize("name", API_TESTS)
-def test_the_api_tests_pass_on_postgresql(pg_server, name):
-    """The schema comes from the same alembic migrations, and every query runs, on PostgreSQL."""
-    getattr(test_api, name)(pg_server)

@@ -4,8 +4,9 @@ several processes, and still published after a restart in between."""
 from datetime import datetime, timedelta, timezone
 
 import httpx
+import pytest
 
-from conftest import server_env
+from servers import server_env
 
 
 def at(seconds: float) -> str:
@@ -58,6 +59,7 @@ def test_publish_now_cancel_and_reschedule(server, sse):
     assert server.api("POST", f"/api/stories/{slug}/updates/{later['id']}/cancel").status_code == 404
 
 
+@pytest.mark.slow
 def test_exactly_once_with_two_processes_sharing_the_database(start_server, tmp_path, sse):
     env = server_env(tmp_path)
     first = start_server(env)
@@ -79,6 +81,7 @@ def test_exactly_once_with_two_processes_sharing_the_database(start_server, tmp_
         assert "Traceback" not in server.log.read_text()  # neither process failed while racing
 
 
+@pytest.mark.slow
 def test_a_restart_before_the_time_still_publishes(start_server, sse):
     server = start_server()
     slug = server.new_story("Overnight")["slug"]

@@ -6,8 +6,19 @@ from __future__ import annotations
 import socket
 
 import httpx
+import pytest
 
 from liveblog import server_limits
+from servers import server_starter
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A bare `liveblog serve` process: its own limits, and its own memory, are what is tested."""
+    start, started = server_starter(tmp_path_factory.mktemp("limits"))
+    yield start()
+    for s in started:
+        s.stop()
 
 
 def rss_kib(server) -> int:

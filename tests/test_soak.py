@@ -15,7 +15,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from conftest import wait_until
+from servers import wait_until
 from test_editor import Desk, make_editor
 
 pytestmark = pytest.mark.slow

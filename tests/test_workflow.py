@@ -9,20 +9,14 @@ import pytest
 TOMORROW = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
 
 
-def token(server, name, role):
-    result = server.cli("create-token", name, "--role", role)
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip().splitlines()[-1]
-
-
 @pytest.fixture(scope="module")
 def contributor(server):
-    return token(server, "Casey Contributor", "contributor")
+    return server.create_token("Casey Contributor", "contributor")
 
 
 @pytest.fixture(scope="module")
 def other_contributor(server):
-    return token(server, "Robin Stringer", "contributor")
+    return server.create_token("Robin Stringer", "contributor")
 
 
 def bearer(value):

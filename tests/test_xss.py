@@ -19,9 +19,8 @@ from playwright.sync_api import expect
 from liveblog.db import make_engine
 from liveblog.render import HEADLINE_MAX, shorten
 from liveblog.store import Store
-from test_editor_browser import log_in
-from test_editor import make_editor
-from test_media import jpeg
+from desk import log_in, make_editor
+from stand_ins import jpeg
 
 pytestmark = pytest.mark.browser
 
