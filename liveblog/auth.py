@@ -18,7 +18,7 @@ from itsdangerous import BadSignature, TimestampSigner
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .errors import Forbidden, LiveblogError, Unauthorized
+from .errors import Forbidden, TooManyAttempts, Unauthorized
 from .models import Editor
 from .newsroom import Author
 from .settings import Settings
@@ -163,18 +163,6 @@ def check_login_form(request: Request, token: str, settings: Settings) -> None:
 
 
 # -- login throttling ---------------------------------------------------------
-
-
-class TooManyAttempts(LiveblogError):
-    status_code = 429
-
-    def __init__(self, retry_after: int):
-        minutes = max(1, round(retry_after / 60))
-        super().__init__(
-            f"Too many failed logins. Try again in about {minutes} minute{'s' if minutes > 1 else ''}.",
-            {"name": "Too many failed logins; wait a while before trying again."},
-        )
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)

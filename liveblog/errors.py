@@ -73,6 +73,48 @@ class TooManyRequests(LiveblogError):
         self.headers["Retry-After"] = str(retry_after)
 
 
+class TooManyAttempts(LiveblogError):
+    """Login attempts past the throttle's limit (auth.LoginThrottle); `retry_after` in seconds."""
+
+    status_code = 429
+
+    def __init__(self, retry_after: int):
+        minutes = max(1, round(retry_after / 60))
+        super().__init__(
+            f"Too many failed logins. Try again in about {minutes} minute{'s' if minutes > 1 else ''}.",
+            {"name": "Too many failed logins; wait a while before trying again."},
+        )
+        self.retry_after = retry_after
+
+
+class NotImplementedFormat(LiveblogError):
+    status_code = 501
+
+
+class UnsupportedMediaType(LiveblogError):
+    status_code = 415
+
+
+class PayloadTooLarge(LiveblogError):
+    status_code = 413
+
+    def __init__(self, limit: int):
+        super().__init__(f"The request is larger than {limit // 1024} KiB.")
+        self.limit = limit
+
+
+class BadJSON(LiveblogError):
+    status_code = 400
+
+
+class ImageRefused(Invalid):
+    """The upload is not an image we keep; `errors` says why, under the field `file`."""
+
+    def __init__(self, message: str, status_code: int = 422):
+        super().__init__({"file": message})
+        self.status_code = status_code
+
+
 def wants_json(request: Request) -> bool:
     """JSON for the API, and for any client that asks for it or sent JSON itself."""
     path = request.url.path

@@ -19,7 +19,7 @@ from pydantic import (
 )
 from typing_extensions import Annotated
 
-from .errors import Invalid, LiveblogError
+from .errors import BadJSON, Invalid, PayloadTooLarge
 from .media import MAX_BYTES as MAX_IMAGE_BYTES
 from .media import NAME_RE as MEDIA_NAME_RE
 from .store import SLUG_RE
@@ -184,18 +184,6 @@ class UnsubscribeIn(_Input):
     model_config = ConfigDict(extra="ignore")
 
     endpoint: Annotated[str, StringConstraints(strict=True, max_length=1000)]
-
-
-class PayloadTooLarge(LiveblogError):
-    status_code = 413
-
-    def __init__(self, limit: int):
-        super().__init__(f"The request is larger than {limit // 1024} KiB.")
-        self.limit = limit
-
-
-class BadJSON(LiveblogError):
-    status_code = 400
 
 
 def field_errors(exc: ValidationError) -> dict[str, str]:

@@ -24,7 +24,7 @@ from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import Invalid
+from .errors import ImageRefused
 
 MAX_BYTES = 10 * 1024 * 1024
 # A small file may still decode to a huge bitmap ("image bomb"): at most this many pixels
@@ -38,14 +38,6 @@ SHARE_WIDTH = 1200
 SIZES = "(min-width: 46rem) 44rem, 100vw"  # the reading column, see style.css
 
 NAME_RE = re.compile(r"^(?P<digest>[0-9a-f]{24})-(?P<width>\d{1,5})x(?P<height>\d{1,5})\.(?P<ext>jpg|png)$")
-
-
-class ImageRefused(Invalid):
-    """The upload is not an image we keep; `errors` says why, under the field `file`."""
-
-    def __init__(self, message: str, status_code: int = 422):
-        super().__init__({"file": message})
-        self.status_code = status_code
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from starlette.requests import Request
 
-from liveblog.auth import (CSRF_HEADER, LOGIN_COOKIE, SESSION_COOKIE, LoginThrottle, TooManyAttempts, _signer,
+from liveblog.auth import (CSRF_HEADER, LOGIN_COOKIE, SESSION_COOKIE, LoginThrottle, _signer,
                            check_csrf, check_login_form, check_password, hash_password, login_form, session_id)
-from liveblog.errors import Forbidden
+from liveblog.errors import Forbidden, TooManyAttempts
 from liveblog.settings import Settings
 
 SETTINGS = Settings(secret_key="one secret")

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from liveblog.errors import Invalid
-from liveblog.inputs import (MAX_BODY, BadJSON, StoryIn, StoryPatch, SubscriptionIn, UnsubscribeIn, UpdateIn,
+from liveblog.errors import BadJSON, Invalid
+from liveblog.inputs import (MAX_BODY, StoryIn, StoryPatch, SubscriptionIn, UnsubscribeIn, UpdateIn,
                              UpdatePatch, parse, validate)
 
 IMAGE = "0123456789abcdef01234567-1600x900.jpg"

@@ -37,7 +37,6 @@ from ..auth import (
     SESSION_COOKIE,
     DeskSession,
     LoginThrottle,
-    TooManyAttempts,
     check_csrf,
     check_login_form,
     desk_session,
@@ -47,7 +46,7 @@ from ..auth import (
     start_session,
     verify_login,
 )
-from ..errors import Forbidden, Invalid, Unauthorized, wants_json
+from ..errors import Forbidden, Invalid, TooManyAttempts, Unauthorized, wants_json
 from .common import Services, blocking, int_param, newsroom, services
 from ..inputs import MAX_BODY, StoryIn, StoryPatch, UpdateIn, UpdatePatch, read_body, validate
 from .reader import page

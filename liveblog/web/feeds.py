@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .. import media, render
-from ..errors import Invalid, LiveblogError, NotFound, StoryNotFound
+from ..errors import Invalid, NotFound, NotImplementedFormat, StoryNotFound
 from ..models import Story, Update
 from .cached import CORS, JSON, cached, json_bytes
 from ..inputs import whole_number
@@ -118,10 +118,6 @@ async def feed(request: Request) -> Response:
 
 async def key_events_feed(request: Request) -> Response:
     return await _feed(request, key_events=True)
-
-
-class NotImplementedFormat(LiveblogError):
-    status_code = 501
 
 
 def _dimension(request: Request, name: str) -> int | None:

@@ -9,13 +9,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .. import push, push_targets
-from ..errors import Invalid, LiveblogError
+from ..errors import Invalid, UnsupportedMediaType
 from ..inputs import SubscriptionIn, UnsubscribeIn, parse, read_body
 from .common import blocking, services
-
-
-class UnsupportedMediaType(LiveblogError):
-    status_code = 415
 
 
 def _json_body(request: Request) -> None:

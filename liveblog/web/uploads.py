@@ -16,8 +16,8 @@ from starlette.routing import Route
 
 from .. import media
 from ..auth import token_author
-from ..errors import Invalid, NotFound, TooManyRequests
-from ..inputs import PayloadTooLarge, read_body
+from ..errors import Invalid, NotFound, PayloadTooLarge, TooManyRequests
+from ..inputs import read_body
 from .common import api_json, base_url, blocking, services
 
 FILE_RE = re.compile(r"^[0-9a-f]{24}-(\d{1,5}x\d{1,5}|\d{1,5}w)\.(jpg|png)$")
