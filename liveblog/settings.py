@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
+from . import i18n
+
 
 class SettingsError(Exception):
     """A setting is missing or malformed; the message names the key."""
@@ -47,6 +49,8 @@ class Settings:
     # GRIP engines (Pushpin nodes, Fastly Fanout) that hold readers' streams: each one's
     # publish URL with its key, comma-separated (see grip.py); empty: streams are held here.
     grip_url: str = ""
+    # The language of pages whose story names none, and of the index (see i18n.py).
+    language: str = "en"
 
     @property
     def secure_cookies(self) -> bool:
@@ -108,6 +112,11 @@ class Settings:
                 engines(grip_url)
             except GripError as exc:
                 raise SettingsError(f"LIVEBLOG_GRIP_URL: {exc}") from None
+        language = get("LANGUAGE", cls.language)
+        try:
+            language = i18n.known(language)
+        except i18n.UnknownLanguage as exc:
+            raise SettingsError(f"LIVEBLOG_LANGUAGE: {exc}") from None
         return cls(
             database_url=database_url,
             broadcast_url=broadcast_url,
@@ -119,6 +128,7 @@ class Settings:
             oembed_providers=Path(oembed_providers) if oembed_providers else None,
             push_contact=push_contact,
             max_streams_per_address=_whole_number("MAX_STREAMS_PER_ADDRESS", get("MAX_STREAMS_PER_ADDRESS", "256")),
+            language=language,
             stream_limit_exempt=_networks("STREAM_LIMIT_EXEMPT", get("STREAM_LIMIT_EXEMPT", "127.0.0.0/8,::1")),
             max_desk_streams=_whole_number("MAX_DESK_STREAMS", get("MAX_DESK_STREAMS", str(cls.max_desk_streams))),
             grip_url=grip_url,
