@@ -43,11 +43,10 @@ class UnknownLanguage(ValueError):
 
 
 def known(code: str) -> str:
-    """`code` as we name it (`pt-BR` → `pt_BR`, case as CLDR writes it), or UnknownLanguage."""
-    normal = code.strip().replace("-", "_")
-    for language in LANGUAGES:
-        if normal.lower() == language.lower():
-            return language
+    """The shipped language `code` names (`fr`, `fr-CH` and `FR_ch` are all `fr`), or UnknownLanguage."""
+    base = code.strip().replace("_", "-").split("-")[0].lower()
+    if base in LANGUAGES:
+        return base
     raise UnknownLanguage(code)
 
 
@@ -80,11 +79,10 @@ def negotiate(accept_language: str | None) -> str:
         if tag and quality > 0:
             ranked.append((-quality, n, tag))
     for _, _, tag in sorted(ranked):
-        for candidate in (tag, tag.split("-")[0]):
-            try:
-                return known(candidate)
-            except UnknownLanguage:
-                pass
+        try:
+            return known(tag)
+        except UnknownLanguage:
+            pass
     return _site_default
 
 
@@ -117,7 +115,7 @@ def digits(text: str, language: str) -> str:
 
 
 def number(value: int, language: str) -> str:
-    return format_decimal(value, locale=language, numbering_system="default")
+    return digits(format_decimal(value, locale=language, numbering_system="default"), language)
 
 
 def clock(moment: datetime | None, language: str) -> str:
