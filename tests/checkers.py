@@ -88,14 +88,14 @@ def vnu(pages: dict[str, str]) -> list[HtmlError]:
         for n, (name, html) in enumerate(pages.items()):
             path = Path(tmp) / f"page-{n}.html"
             path.write_text(html, encoding="utf-8")
-            files[path.as_uri()] = name
+            files[path.name] = name
         run = subprocess.run(
             ["java", "-Xss4m", "-jar", str(VNU), "--format", "json", "--exit-zero-always", *[str(Path(tmp) / f"page-{n}.html") for n in range(len(pages))]],
             capture_output=True, text=True, timeout=600,
         )
     report = json.loads(run.stderr or run.stdout)
     return [
-        HtmlError(files.get(m.get("url", ""), m.get("url", "")), m["message"], m.get("extract", ""))
+        HtmlError(files.get(m.get("url", "").rsplit("/", 1)[-1], m.get("url", "")), m["message"], m.get("extract", ""))
         for m in report["messages"]
         if m["type"] == "error"
     ]
