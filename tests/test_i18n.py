@@ -4,6 +4,8 @@ editor's, right to left, and times and numbers written as each language writes t
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -31,6 +33,22 @@ def catalog(language: str):
 
 
 # -- the catalogs ----------------------------------------------------------------
+
+
+def ids(pot: Path) -> set:
+    with open(pot, "rb") as f:
+        return {m.id for m in read_po(f) if m.id}
+
+
+def test_the_template_catalog_holds_every_string_of_the_templates(tmp_path):
+    """messages.pot is what `pybabel extract` (babel.cfg) finds now: no string left out."""
+    root = LOCALE.parents[1]
+    fresh = tmp_path / "messages.pot"
+    run = subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
+                          "-k", "_", "-k", "gettext", "-k", "ngettext:1,2", "-o", str(fresh), "."],
+                         cwd=root, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert ids(fresh) == ids(LOCALE / "messages.pot"), "run the extraction in README's 'Adding a language'"
 
 
 @pytest.mark.parametrize("language", TRANSLATED)
