@@ -34,6 +34,7 @@ def site(server):
         for n in range(52):
             server.post(live["slug"], f"Update number {n}.")
         server.post(live["slug"], BODY, headline="Bridges closed", key_event=True)
+        server.post(live["slug"], "### Roads\n\nThe ring road is shut.")
         pinned = server.post(live["slug"], "Evacuation centres are open at the school.", pinned=True)
         server.api("PATCH", f"/api/stories/{live['slug']}/updates/{pinned['id']}", {"body": "Evacuation centres are open."})
         closed = server.new_story(title + " (closed)", language=language)
