@@ -8,6 +8,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from . import i18n
 from .assets import static_url
+from .script_text import script_text
 from .models import Update
 from .render import iso
 from .resources import resource_dir
@@ -39,11 +40,14 @@ env.filters["number"] = lambda value: i18n.number(value, _language.get())
 
 
 def render_template(name: str, language: str | None = None, **context) -> str:
-    """`name` rendered in `language` (the site's default when None); `lang` and `dir` are set."""
+    """`name` rendered in `language` (the site's default when None); `lang`, `dir` and the
+    scripts' sentences (`script_text`) are set."""
     language = i18n.effective(language)
     token = _language.set(language)
     try:
-        return env.get_template(name).render(lang=language, dir=i18n.direction(language), **context)
+        # English pages need no block: the scripts' own text is the English.
+        text = script_text(language) if language != "en" else None
+        return env.get_template(name).render(lang=language, dir=i18n.direction(language), script_text=text, **context)
     finally:
         _language.reset(token)
 

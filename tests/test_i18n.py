@@ -270,3 +270,30 @@ def test_arabic_story_with_script(server, page):
     expect(latest).to_contain_text("A quote in English")
     assert latest.evaluate("el => getComputedStyle(el).direction") == "ltr"
     assert page.locator("#key-events-title").evaluate("el => getComputedStyle(el).direction") == "rtl"
+
+
+@pytest.mark.browser
+def test_arabic_labels_of_the_scripts(server, page):
+    story = server.new_story("تحديثات", language="ar")
+    server.post(story["slug"], "أول تحديث")
+    page.goto(story["url"])
+    article = page.locator("#updates article.update").first
+    expect(article.locator(".copy-link")).to_have_text("نسخ الرابط")
+    expect(article.locator(".ago")).to_have_text("الآن")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("language, texts", [
+    ("ar", ["↑ تحديث جديد", "↑ تحديثان جديدان", "↑ 3 تحديثات جديدة", "↑ 11 تحديثًا جديدًا", "↑ 100 تحديث جديد"]),
+    ("he", ["↑ עדכון חדש", "↑ שני עדכונים חדשים", "↑ 3 עדכונים חדשים", "↑ 11 עדכונים חדשים", "↑ 100 עדכונים חדשים"]),
+    ("uk", ["↑ 1 нове оновлення", "↑ 2 нові оновлення", "↑ 3 нові оновлення", "↑ 11 нових оновлень", "↑ 100 нових оновлень"]),
+])
+def test_new_updates_button_plural_forms(server, page, language, texts):
+    """The page scripts' sentence for the new-updates button, from the catalog the page carries."""
+    story = server.new_story("Plural", language=language)
+    page.goto(story["url"])
+    said = page.evaluate("""async () => {
+        const { say } = await import("/static/text.js");
+        return [1, 2, 3, 11, 100].map((n) => say("newUpdates", { n }));
+    }""")
+    assert said == texts
