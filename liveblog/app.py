@@ -13,7 +13,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Route
 
-from . import embeds, grip, metrics, push, scheduler
+from . import embeds, grip, i18n, metrics, push, scheduler
 from .broadcast import backend_for
 from .db import make_engine
 from .errors import EXCEPTION_HANDLERS, handle_http_exception
@@ -100,6 +100,7 @@ def create_app(settings: Settings | None = None, background=(), prepare=None) ->
     them before the server answers its first request."""
     settings = settings or Settings.load()
     embeds.use(settings.oembed_providers)
+    i18n.use(settings.language)
     store = Store(make_engine(settings.database_url), push_rule=push.message)
     backend = backend_for(settings.broadcast_url)
     edge = grip.engines(settings.grip_url) if settings.grip_url else None

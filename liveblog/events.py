@@ -71,9 +71,10 @@ class _UpdateShown:
     pinned: bool
 
     @staticmethod
-    def _shown(update: Update, slug: str) -> tuple:
+    def _shown(update: Update, slug: str, language: str | None) -> tuple:
+        """`language`: the story's, which the partial is written in."""
         return (
-            update.id, slug, update_html(update, slug), update.body_html, update.headline, update.author,
+            update.id, slug, update_html(update, slug, language), update.body_html, update.headline, update.author,
             iso(update.created_at), iso(update.edited_at), update.key_event, update.pinned,
         )
 
@@ -86,8 +87,8 @@ class UpdatePosted(_UpdateShown):
     closes: ClassVar[bool] = False
 
     @classmethod
-    def of(cls, update: Update, slug: str) -> "UpdatePosted":
-        return cls(*cls._shown(update, slug))
+    def of(cls, update: Update, slug: str, language: str | None = None) -> "UpdatePosted":
+        return cls(*cls._shown(update, slug, language))
 
 
 @dataclass(frozen=True)
@@ -127,8 +128,8 @@ class QueueChanged(_UpdateShown):
         return self.status
 
     @classmethod
-    def of(cls, update: Update, slug: str) -> "QueueChanged":
-        return cls(*cls._shown(update, slug), update.body, update.status, iso(update.publish_at))
+    def of(cls, update: Update, slug: str, language: str | None = None) -> "QueueChanged":
+        return cls(*cls._shown(update, slug, language), update.body, update.status, iso(update.publish_at))
 
 
 def payload(event: ReaderEvent | QueueChanged) -> dict[str, Any]:

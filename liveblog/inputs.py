@@ -19,6 +19,7 @@ from pydantic import (
 )
 from typing_extensions import Annotated
 
+from . import i18n
 from .errors import BadJSON, Invalid, PayloadTooLarge
 from .media import MAX_BYTES as MAX_IMAGE_BYTES
 from .media import NAME_RE as MEDIA_NAME_RE
@@ -59,7 +60,17 @@ def _media_name(value: str | None) -> str | None:
     return value
 
 
+def _language(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return i18n.known(value)
+    except i18n.UnknownLanguage as exc:
+        raise ValueError(str(exc)) from None
+
+
 Caption = Annotated[Text, StringConstraints(max_length=500)]
+Language = Annotated[Text, StringConstraints(max_length=35)]
 Credit = Annotated[Text, StringConstraints(max_length=200)]
 
 
@@ -70,10 +81,12 @@ class StoryIn(_Input):
     image: Annotated[Text, StringConstraints(max_length=200)] | None = None
     caption: Caption = ""
     credit: Credit = ""
+    language: Language | None = None  # the site's default when not given
 
     check_image = field_validator("image")(classmethod(lambda cls, v: _media_name(v)))
 
     check_title = field_validator("title")(classmethod(lambda cls, v: _title_given(v)))
+    check_language = field_validator("language")(classmethod(lambda cls, v: _language(v)))
 
     @field_validator("slug")
     @classmethod
@@ -90,8 +103,10 @@ class StoryPatch(_Input):
     image: Annotated[Text, StringConstraints(max_length=200)] | None = None  # "" removes it
     caption: Caption | None = None
     credit: Credit | None = None
+    language: Language | None = None
 
     check_image = field_validator("image")(classmethod(lambda cls, v: _media_name(v)))
+    check_language = field_validator("language")(classmethod(lambda cls, v: _language(v)))
     check_title = field_validator("title")(classmethod(lambda cls, v: _title_given(v)))
 
 

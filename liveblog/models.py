@@ -53,6 +53,8 @@ class Story(SQLModel, table=True):
     image: str | None = Field(default=None, max_length=200)  # media file name
     caption: str = Field(default="", max_length=500)
     credit: str = Field(default="", max_length=200)
+    # What its reader pages are written in (i18n.LANGUAGES); None: the site's LIVEBLOG_LANGUAGE.
+    language: str | None = Field(default=None, max_length=35)
     created_at: datetime = _created()
     closed_at: datetime | None = _time(nullable=True)
 

@@ -81,7 +81,7 @@ class Newsroom:
         require_editor(author, "start a story")
         return await self._write(
             self.store.create_story, data.title, data.summary, data.slug,
-            image=data.image, caption=data.caption, credit=data.credit,
+            image=data.image, caption=data.caption, credit=data.credit, language=data.language,
         )
 
     async def change_story(self, author: Author, slug: str, data: StoryPatch) -> Story:

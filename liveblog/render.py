@@ -11,7 +11,7 @@ from typing import Any
 import nh3
 from markdown_it import MarkdownIt
 
-from . import embeds
+from . import embeds, i18n
 from .models import Story, Update
 
 _markdown = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
@@ -66,13 +66,6 @@ def iso(moment: datetime | None) -> str | None:
     return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def clock(moment: datetime | None) -> str:
-    """The time as a reader without JavaScript sees it (scripts show their own zone)."""
-    if moment is None:
-        return ""
-    return moment.astimezone(timezone.utc).strftime("%d %b %Y, %H:%M UTC")
-
-
 def story_json(story: Story, base_url: str = "") -> dict[str, Any]:
     return {
         "slug": story.slug,
@@ -81,6 +74,7 @@ def story_json(story: Story, base_url: str = "") -> dict[str, Any]:
         "status": story.status,
         "created_at": iso(story.created_at),
         "closed_at": iso(story.closed_at),
+        "language": i18n.effective(story.language),
         "url": f"{base_url}/stories/{story.slug}",
     }
 

@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
+from . import i18n
+
 
 class SettingsError(Exception):
     """A setting is missing or malformed; the message names the key."""
@@ -56,6 +58,8 @@ class Settings:
     # and one story may have; past either, 429.
     max_subscriptions_per_address: int = 100
     max_subscriptions_per_story: int = 100_000
+    # The language of pages whose story names none, and of the index (see i18n.py).
+    language: str = "en"
 
     @property
     def secure_cookies(self) -> bool:
@@ -125,6 +129,11 @@ class Settings:
                 load_push_services(Path(push_services))
             except ValueError as exc:
                 raise SettingsError(f"LIVEBLOG_PUSH_SERVICES: {exc}") from None
+        language = get("LANGUAGE", cls.language)
+        try:
+            language = i18n.known(language)
+        except i18n.UnknownLanguage as exc:
+            raise SettingsError(f"LIVEBLOG_LANGUAGE: {exc}") from None
         return cls(
             database_url=database_url,
             broadcast_url=broadcast_url,
@@ -136,6 +145,7 @@ class Settings:
             oembed_providers=Path(oembed_providers) if oembed_providers else None,
             push_contact=push_contact,
             max_streams_per_address=_whole_number("MAX_STREAMS_PER_ADDRESS", get("MAX_STREAMS_PER_ADDRESS", "256")),
+            language=language,
             stream_limit_exempt=_networks("STREAM_LIMIT_EXEMPT", get("STREAM_LIMIT_EXEMPT", "127.0.0.0/8,::1")),
             max_desk_streams=_whole_number("MAX_DESK_STREAMS", get("MAX_DESK_STREAMS", str(cls.max_desk_streams))),
             grip_url=grip_url,

@@ -129,7 +129,7 @@ class Store:
 
     def _append_desk(self, session: Session, story: Story, update: Update) -> int:
         """A change to the queue of drafts and scheduled updates: the desk's log, never the readers'."""
-        queued = QueueChanged.of(update, story.slug)
+        queued = QueueChanged.of(update, story.slug, story.language)
         event = DeskEvent(story_id=story.id, kind=queued.kind, data=encode(queued))
         session.add(event)
         session.flush()
@@ -312,7 +312,7 @@ class Store:
                 return Written(update, story.id, desk_event_id=desk_event_id)
             if pinned:
                 self._pin(s, story, update)
-            event_id = self._append(s, story.id, UpdatePosted.of(update, slug))
+            event_id = self._append(s, story.id, UpdatePosted.of(update, slug, story.language))
         return Written(update, story.id, event_id)
 
     def _pin(self, s: Session, story: Story, update: Update) -> int | None:
@@ -326,7 +326,7 @@ class Store:
             s.add(other)
             s.flush()
             if other.status == "published":
-                event_id = self._append(s, story.id, UpdateEdited.of(other, story.slug))
+                event_id = self._append(s, story.id, UpdateEdited.of(other, story.slug, story.language))
         update.pinned = True
         s.add(update)
         s.flush()
@@ -384,7 +384,7 @@ class Store:
                 update.pinned = False
             s.add(update)
             s.flush()
-            event_id = self._append(s, story.id, UpdateEdited.of(update, slug))
+            event_id = self._append(s, story.id, UpdateEdited.of(update, slug, story.language))
         return Written(update, story.id, event_id)
 
     def delete_update(self, slug: str, update_id: int) -> Written[int]:
@@ -521,7 +521,7 @@ class Store:
             if update.pinned:
                 update.pinned = False
                 self._pin(s, story, update)
-            event_id = self._append(s, story.id, UpdatePosted.of(update, slug))
+            event_id = self._append(s, story.id, UpdatePosted.of(update, slug, story.language))
         return Written(update, story.id, event_id, desk_event_id)
 
     def reject_update(self, slug: str, update_id: int) -> Written[Update]:

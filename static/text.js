@@ -56,6 +56,10 @@ export const TEXT = {
   draftRestored: "Draft restored from this browser",
 };
 
+// The page's own language, when it is not English: liveblog/script_text.py, from the catalogs.
+const delivered = document.getElementById("liveblog-text");
+if (delivered) Object.assign(TEXT, JSON.parse(delivered.textContent));
+
 const plurals = new Intl.PluralRules(document.documentElement.lang || undefined);
 
 // The text under `key`, with `{name}` replaced by values[name].

@@ -27,7 +27,7 @@ def server(request, server, tmp_path_factory):
 def test_story_lifecycle_shapes(server):
     story = server.new_story("Storm Ciarán hits the coast", summary="Live updates")
     assert story["slug"] == "storm-ciaran-hits-the-coast"
-    assert set(story) == {"slug", "title", "summary", "status", "created_at", "closed_at", "url"}
+    assert set(story) == {"slug", "title", "summary", "status", "created_at", "closed_at", "language", "url"}
     assert story["status"] == "live" and story["closed_at"] is None
     assert story["created_at"].endswith("Z")
     assert story["url"].endswith("/stories/storm-ciaran-hits-the-coast")

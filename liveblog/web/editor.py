@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from .. import render
+from .. import i18n, render
 from ..events import StoryChanged, payload
 from ..templating import update_html
 from ..auth import (
@@ -204,6 +204,16 @@ def editors_only(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     return endpoint
 
 
+def desk_language(request: Request) -> dict[str, Any]:
+    """The desk is in each editor's own language (their browser's, when we speak it),
+    and offers every language we ship for a story."""
+    return {
+        "language": i18n.negotiate(request.headers.get("accept-language")),
+        "site_language": i18n.site_default(),
+        "languages": [(code, i18n.native_name(code)) for code in i18n.LANGUAGES],
+    }
+
+
 # -- logging in and out -------------------------------------------------------
 
 
@@ -212,7 +222,7 @@ def _login_page(request: Request, svc: Services, status_code: int = 200, **conte
     context.setdefault("next", local_path(request.query_params.get("next")))
     context.setdefault("values", {})
     context.setdefault("errors", {})
-    response = page("login.html", status_code, login_token=token, **context)
+    response = page("login.html", status_code, login_token=token, **desk_language(request), **context)
     set_cookie(response, svc.settings, LOGIN_COOKIE, nonce, LOGIN_FORM_MAX_AGE)
     return no_store(response)
 
@@ -276,7 +286,7 @@ async def logout(request: Request) -> Response:
 
 async def _admin_page(request: Request, session: DeskSession, state: FormState, status_code: int = 200) -> Response:
     stories = await blocking(services(request).store.list_stories)
-    return page("admin.html", status_code, session=session, stories=stories, state=state)
+    return page("admin.html", status_code, session=session, stories=stories, state=state, **desk_language(request))
 
 
 @editors_only
@@ -288,7 +298,7 @@ async def admin(request: Request, session: DeskSession, form: Form) -> Response:
 async def start_story(request: Request, session: DeskSession, form: Form) -> Response:
     try:
         data = validate(StoryIn, {"title": form.get("title", ""), "summary": form.get("summary", ""),
-                                  "slug": form.get("slug", "")})
+                                  "slug": form.get("slug", ""), "language": form.get("language") or None})
         story = await newsroom(request).start_story(session.editor, data)
     except Invalid as exc:
         if wants_json(request):
@@ -315,6 +325,7 @@ async def _desk_page(
     return page(
         "desk.html",
         status_code,
+        **desk_language(request),
         session=session,
         page=story_page,
         story=story_page.story,
@@ -421,7 +432,7 @@ async def _change_story(request: Request, session: DeskSession, form: Form, form
 
 @editors_only
 async def edit_story(request: Request, session: DeskSession, form: Form) -> Response:
-    changes = {"title": form.get("title", ""), "summary": form.get("summary", "")}
+    changes = {"title": form.get("title", ""), "summary": form.get("summary", ""), "language": form.get("language") or None}
     return await _change_story(request, session, form, "story", changes)
 
 

@@ -26,6 +26,7 @@ SHAPES: dict[str, Any] = {
             "status": {"type": "string", "enum": ["live", "closed"]},
             "created_at": _TIME,
             "closed_at": _NULLABLE_TIME,
+            "language": {"type": "string"},
             "url": {"type": "string", "format": "uri"},
         },
     },

@@ -42,6 +42,7 @@ async def _story_context(request: Request, before: int | None = None, key_only: 
     return {
         "page": story_page,
         "story": story,
+        "language": story.language,
         "base_url": base,
         "story_url": f"{base}/stories/{story.slug}",
         "lead": media.describe(story.image, base) if story.image else None,
