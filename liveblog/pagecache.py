@@ -38,9 +38,11 @@ MAX_BYTES = 64 * 1024 * 1024
 MIN_COMPRESS = 512  # smaller bodies go out as they are
 BROTLI_QUALITY = 5  # within a few per cent of quality 11 on our pages, at a fraction of its CPU
 GZIP_LEVEL = 6
-# Caches on the way (nginx, a CDN, the browser) may keep a copy this long, and serve it
-# stale while they fetch the next: a reader who gets it replays the rest from the stream.
-READER_CACHE_CONTROL = "public, max-age=5, stale-while-revalidate=30"
+# Shared caches on the way (nginx, a CDN) may keep a copy a few seconds, and serve it stale
+# while they fetch the next: a reader who gets it replays the rest from the stream. The
+# browser asks again each time (a 304 while nothing changed): a reader coming back sees
+# the page as it is now, with what is new since the last visit marked on it.
+READER_CACHE_CONTROL = "public, max-age=0, s-maxage=5, stale-while-revalidate=30"
 
 ENCODINGS = ("br", "gzip")
 

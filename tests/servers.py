@@ -110,7 +110,7 @@ class _Client:
         """What `liveblog create-editor` does (test_cli tests the command), in this process."""
         from liveblog.auth import hash_password
 
-        self._on_database(lambda store: store.create_editor(name, hash_password(password), role))
+        self._on_database(lambda store: store.create_editor(name, hash_password(password), role, reset=True))
         return name
 
     def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from checkers import axe, need_axe, need_vnu, vnu
-from test_editor import PASSWORD, make_editor
+from desk import PASSWORD, make_editor
 
 pytestmark = pytest.mark.browser
 

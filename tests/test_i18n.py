@@ -18,8 +18,8 @@ from playwright.sync_api import expect
 from liveblog import i18n
 from liveblog.settings import Settings, SettingsError
 
-from conftest import server_env
-from test_editor import Desk, make_editor
+from servers import server_env
+from desk import Desk, make_editor
 
 LOCALE = Path(i18n.__file__).parent / "locale"
 TRANSLATED = [language for language in i18n.LANGUAGES if language != "en"]

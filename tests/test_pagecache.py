@@ -16,7 +16,7 @@ from liveblog.pagecache import PageCache, make_entry
 
 from backing_services import postgres_database
 from servers import server_env, server_starter, wait_until
-from test_editor import Desk, make_editor
+from desk import Desk, make_editor
 
 
 def figures(server) -> dict[str, float]:
@@ -122,7 +122,7 @@ def test_reader_responses_say_how_long_caches_may_keep_them_and_how_to_purge_the
     slug = story["slug"]
     for url in reader_urls(server, slug, story["url"]):
         headers = get(server, url).headers
-        assert headers["cache-control"] == "public, max-age=5, stale-while-revalidate=30", url
+        assert headers["cache-control"] == "public, max-age=0, s-maxage=5, stale-while-revalidate=30", url
         assert headers["surrogate-key"] == headers["cache-tag"] == f"story-{slug}", url
         if not url.startswith(f"/stories/{slug}?") and url != f"/stories/{slug}" and not url.endswith("/embed"):
             assert headers["access-control-allow-origin"] == "*", url

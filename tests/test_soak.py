@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from servers import wait_until
-from test_editor import Desk, make_editor
+from desk import Desk, make_editor
 
 pytestmark = pytest.mark.slow
 
