@@ -124,6 +124,17 @@ def _accepted(accept_encoding: bytes) -> tuple[str, ...]:
     return known
 
 
+def request_headers(scope) -> tuple[bytes, bytes]:
+    """The request's `Accept-Encoding` and `If-None-Match`, as they came (b"" when absent)."""
+    accept_encoding = if_none_match = b""
+    for name, value in scope["headers"]:
+        if name == b"accept-encoding":
+            accept_encoding = value
+        elif name == b"if-none-match":
+            if_none_match = value
+    return accept_encoding, if_none_match
+
+
 def choose_encoding(accept_encoding: bytes, bodies: dict[str, bytes]) -> str:
     for encoding in _accepted(accept_encoding):
         if encoding in bodies:

@@ -104,31 +104,22 @@ class Settings:
             raise SettingsError(f"LIVEBLOG_LOGIN_WINDOW_SECONDS: {window!r} must be more than 0")
         oembed_providers = get("OEMBED_PROVIDERS", "")
         if oembed_providers:
-            from .embeds import load  # checked now, so a bad file is one clear line at start-up
+            from .embeds import load
 
-            try:
-                load(Path(oembed_providers))
-            except ValueError as exc:
-                raise SettingsError(f"LIVEBLOG_OEMBED_PROVIDERS: {exc}") from None
+            _check("OEMBED_PROVIDERS", lambda: load(Path(oembed_providers)))
         push_contact = get("PUSH_CONTACT", "")
         if push_contact and urlsplit(push_contact).scheme not in ("mailto", "https"):
             raise SettingsError(f"LIVEBLOG_PUSH_CONTACT: {push_contact!r} must be a mailto: or https:// URL")
         grip_url = get("GRIP_URL", "")
         if grip_url:
-            from .grip import GripError, engines
+            from .grip import engines
 
-            try:
-                engines(grip_url)
-            except GripError as exc:
-                raise SettingsError(f"LIVEBLOG_GRIP_URL: {exc}") from None
+            _check("GRIP_URL", lambda: engines(grip_url))
         push_services = get("PUSH_SERVICES", "")
         if push_services:
-            from .push_targets import load as load_push_services  # a bad file: one clear line now
+            from .push_targets import load as load_push_services
 
-            try:
-                load_push_services(Path(push_services))
-            except ValueError as exc:
-                raise SettingsError(f"LIVEBLOG_PUSH_SERVICES: {exc}") from None
+            _check("PUSH_SERVICES", lambda: load_push_services(Path(push_services)))
         language = get("LANGUAGE", cls.language)
         try:
             language = i18n.known(language)
@@ -156,6 +147,14 @@ class Settings:
             max_subscriptions_per_story=_whole_number(
                 "MAX_SUBSCRIPTIONS_PER_STORY", get("MAX_SUBSCRIPTIONS_PER_STORY", "100000")),
         )
+
+
+def _check(name: str, load) -> None:
+    """Read what a setting names now (a data file, a URL), so a bad one is one clear line at start-up."""
+    try:
+        load()
+    except ValueError as exc:
+        raise SettingsError(f"LIVEBLOG_{name}: {exc}") from None
 
 
 def _whole_number(name: str, raw: str) -> int:

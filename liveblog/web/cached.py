@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 
-from ..pagecache import Entry, PageCache, make_entry
+from ..pagecache import Entry, PageCache, make_entry, request_headers
 from .common import base_url, services
 
 CORS = {"Access-Control-Allow-Origin": "*"}
@@ -40,16 +40,6 @@ def url_key(scope) -> tuple:
     return scope["scheme"], host, scope.get("root_path", ""), scope["path"], scope.get("query_string", b"")
 
 
-def _request_headers(scope) -> tuple[bytes, bytes]:
-    accept_encoding = if_none_match = b""
-    for name, value in scope["headers"]:
-        if name == b"accept-encoding":
-            accept_encoding = value
-        elif name == b"if-none-match":
-            if_none_match = value
-    return accept_encoding, if_none_match
-
-
 class EntryResponse:
     """An ASGI response sending a cached entry in the encoding the request accepts (or a 304)."""
 
@@ -57,7 +47,7 @@ class EntryResponse:
         self.entry = entry
 
     async def __call__(self, scope, receive, send) -> None:
-        start, body = self.entry.messages(*_request_headers(scope))
+        start, body = self.entry.messages(*request_headers(scope))
         if scope["method"] == "HEAD":
             body = {**body, "body": b""}
         await send(start)
@@ -94,5 +84,5 @@ def lean(pages: PageCache, scope, security_headers) -> tuple[dict, dict] | None:
     entry = pages.lookup(url_key(scope))
     if entry is None:
         return None
-    accept_encoding, if_none_match = _request_headers(scope)
+    accept_encoding, if_none_match = request_headers(scope)
     return entry.messages(accept_encoding, if_none_match, security_headers)

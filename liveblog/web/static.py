@@ -7,7 +7,7 @@ Anything else falls through to the router, whose answer is the usual 404 page.
 from __future__ import annotations
 
 from ..assets import IMMUTABLE, REVALIDATE, Assets
-from ..pagecache import choose_encoding
+from ..pagecache import choose_encoding, request_headers
 
 PREFIX = "/static/"
 
@@ -17,12 +17,7 @@ def answer(assets: Assets, scope, security_headers) -> tuple[dict, dict] | None:
     asset = assets.by_name.get(scope["path"][len(PREFIX):])
     if asset is None:
         return None
-    accept_encoding = if_none_match = b""
-    for name, value in scope["headers"]:
-        if name == b"accept-encoding":
-            accept_encoding = value
-        elif name == b"if-none-match":
-            if_none_match = value
+    accept_encoding, if_none_match = request_headers(scope)
     lifetime = IMMUTABLE if scope["path"] == PREFIX + asset.hashed else REVALIDATE
     common = [(b"etag", asset.etag), (b"cache-control", lifetime), *security_headers]
     if len(asset.bodies) > 1:
