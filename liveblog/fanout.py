@@ -332,15 +332,15 @@ class Hub:
 
         Called by the newsroom only (newsroom.py), after the write that appended `event_id`.
         """
-        await self._announce(Notice(story_id, event_id) if event_id is not None else None)
+        if event_id is not None:
+            await self._announce(Notice(story_id, event_id))
 
     async def announce_desk(self, story_id: int, desk_event_id: int | None) -> None:
         """The same for the desk's log: this process's desks, then every other process's."""
-        await self._announce(Notice(story_id, desk_event_id, desk=True) if desk_event_id is not None else None)
+        if desk_event_id is not None:
+            await self._announce(Notice(story_id, desk_event_id, desk=True))
 
-    async def _announce(self, notice: Notice | None) -> None:
-        if notice is None:
-            return
+    async def _announce(self, notice: Notice) -> None:
         self.notice(notice)
         try:
             await self.backend.publish(notice)
