@@ -22,7 +22,9 @@ from pathlib import Path
 
 import httpx
 
-STARTUP_SECONDS = 30
+# Generous: with every core busy (4 test workers, browsers), `serve --workers 2` was seen
+# taking over 30 s to answer; a server that cannot start still fails, only later.
+STARTUP_SECONDS = 90
 REPO = Path(__file__).resolve().parents[1]
 PASSWORD = "correct horse battery"
 
