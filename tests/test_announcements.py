@@ -6,6 +6,8 @@ its own update."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from playwright.sync_api import expect
@@ -69,6 +71,28 @@ def test_a_new_update_and_an_edit_are_announced_briefly_once(server, page):
     assert said(page) == ["Bridge closed — new update", "Updated: Bridge reopened",
                           "One two three four five six seven eight nine ten eleven twelve… — new update"]
     assert page.locator(f"#update-{update['id']} .headline").inner_text() == "Bridge reopened"
+
+
+def test_the_replay_on_page_load_is_not_announced(server, page):
+    """A page older than the story (as any cache may hand out) replays what it misses,
+    silently; what arrives after that is announced."""
+    story = server.new_story("Replayed on load")
+    missed = server.post(story["slug"], "Posted after this copy of the page was made.", headline="Missed")
+
+    def older_copy(route):
+        response = route.fetch()
+        html = re.sub(r'data-last-event-id="\d+"', 'data-last-event-id="0"', response.text())
+        html = re.sub(rf'<article [^>]*id="update-{missed["id"]}".*?</article>', "", html, flags=re.S)
+        route.fulfill(response=response, body=html)
+
+    page.route(story["url"], older_copy)
+    page.add_init_script(f"document.addEventListener('DOMContentLoaded', {WATCH})")
+    page.goto(story["url"])
+    page.locator(f"#update-{missed['id']}").wait_for()
+    page.locator("#story[data-connected=yes]").wait_for(state="attached")
+    server.post(story["slug"], "Posted while the page is open.", headline="Live")
+    wait_said(page, "Live — new update")
+    assert said(page) == ["Live — new update"]
 
 
 def test_updates_arriving_together_are_announced_as_one_count(server, page):
