@@ -1,7 +1,7 @@
 // Reader tools kept in this browser only: "new since your last visit", and following a
 // story's key events by Web Push.
 import { newer, position } from "./ordering.js";
-import { onApplied } from "./signals.js";
+import { onApplied, onStatus } from "./signals.js";
 import { say } from "./text.js";
 
 const story = document.getElementById("story");
@@ -68,7 +68,13 @@ function followByPush(slug) {
   const button = document.createElement("button");
   button.type = "button";
   button.id = "follow-push";
-  document.getElementById("reader-tools").appendChild(button);
+  const tools = document.getElementById("reader-tools");
+  tools.appendChild(button);
+  // A closed story sends no more key events: the control goes, as a reload would show.
+  onStatus((status) => {
+    if (status === "closed") button.remove();
+    else if (!button.isConnected) tools.appendChild(button);
+  });
 
   function label() {
     button.textContent = localStorage.getItem(FOLLOWING) ? say("unfollowPush") : say("followPush");

@@ -2,13 +2,17 @@
 // in the reader's zone with "3 min ago" beside them, keeps the story page (and its embed)
 // current from the event stream, resuming from the event the page was rendered at, and
 // keeps the reader's place: new updates never push what they are reading away,
-// permalinks reach updates on older pages.
+// permalinks reach updates on older pages. A screen reader hears what arrived through
+// one live region (reader-announce.js), and focus stays where it was (reader-focus.js).
 import { DELETE, EDIT, STORY, UPDATE } from "./kinds.js";
+import { Announcer } from "./reader-announce.js";
+import { Connection } from "./reader-connection.js";
+import { keepingFocus } from "./reader-focus.js";
 import { olderPages } from "./reader-older.js";
 import { ReaderPlace } from "./reader-place.js";
 import { copyLinks, decorate, fromHTML, keyEvent, place, trim } from "./reader-updates.js";
 import { ResumingStream } from "./resume.js";
-import { announceApplied } from "./signals.js";
+import { announceApplied, announceStatus } from "./signals.js";
 import { say } from "./text.js";
 import { keepAgoCurrent, localTimes } from "./times.js";
 
@@ -25,33 +29,50 @@ function follow(story) {
   const embedded = story.dataset.embed === "yes";
   const keyOnly = story.dataset.filter === "key";
   const keep = Number(story.dataset.keep) || 0;
-  const readerPlace = new ReaderPlace(list, embedded);
+  const announcer = new Announcer(document.getElementById("announcer"));
+  const readerPlace = new ReaderPlace(list, embedded, (text) => announcer.note(text));
 
   // Rich-embed cards need consent.js; most pages have none, so it loads only once one shows.
   function needConsent() {
     if (document.querySelector(".embed-card")) import(story.dataset.consentScript);
   }
   needConsent();
-  copyLinks(list);
+  copyLinks(list, (text) => announcer.note(text));
   if (!embedded) olderPages(list);
   if (embedded && window.parent !== window && window.ResizeObserver) reportHeight(story);
 
   // Search results are a fixed list; the key-events view stays live, with key events only.
   if (!window.EventSource || story.dataset.filter === "search") return;
+  const connection = new Connection(announcer, () => story.dataset.status !== "closed");
+  // Without script the banner asks for a reload; from here on the page updates itself.
+  const banner = document.getElementById("live-banner");
+  if (banner) banner.replaceWith(liveBanner());
 
-  function onUpdate(data) {
+  function liveBanner() {
+    // The page carries the banner's markup (templates/_banner.html) in its live wording.
+    const fresh = document.getElementById("live-banner-template").content.firstElementChild.cloneNode(true);
+    fresh.id = "live-banner";
+    return fresh;
+  }
+
+  function onUpdate(data, kind) {
     if (keyOnly && !data.key_event) {
       onDelete(data);
       return;
     }
     const article = fromHTML(data.html);
     const old = document.getElementById("update-" + data.id);
-    const away = readerPlace.holding(() => {
+    const away = keepingFocus(list, () => readerPlace.holding(() => {
       if (old) old.replaceWith(article);
       if (data.pinned || !old || old.classList.contains("pinned")) place(list, article);
       trim(list, keep);
-    });
-    if (!old && away && article.isConnected) readerPlace.arrived();
+    }));
+    // A replay (on page load, or catching up after a lost connection) is not announced.
+    if (article.isConnected && !connection.catchingUp) {
+      if (kind === EDIT) announcer.edit(article);
+      else if (!old) announcer.arrived(article);
+    }
+    if (!old && away && article.isConnected) readerPlace.arrived(!connection.catchingUp);
     keyEvent(keyList, data);
     const empty = document.getElementById("no-updates");
     if (empty) empty.remove();
@@ -59,7 +80,8 @@ function follow(story) {
 
   function onDelete(data) {
     const old = document.getElementById("update-" + data.id);
-    if (old) readerPlace.holding(() => old.remove());
+    if (old) keepingFocus(list, () => readerPlace.holding(() => old.remove()));
+    announcer.removed("update-" + data.id);
     keyEvent(keyList, { id: data.id, key_event: false });
   }
 
@@ -67,28 +89,65 @@ function follow(story) {
     document.getElementById("story-title").textContent = data.title;
     document.getElementById("story-summary").textContent = data.summary;
     document.title = say("pageTitle", { title: data.title });
+    const was = story.dataset.status;
     story.dataset.status = data.status;
     const banner = document.getElementById("live-banner");
-    if (data.status === "closed" && banner) banner.remove();
-    if (data.status !== "closed" && !banner) {
-      // The page carries the banner's markup (templates/_banner.html) for a story that reopens.
-      const fresh = document.getElementById("live-banner-template").content.firstElementChild.cloneNode(true);
-      fresh.id = "live-banner";
-      story.prepend(fresh);
-      const note = document.getElementById("closed-note");
+    const note = document.getElementById("closed-note");
+    if (data.status === "closed") {
+      // What a reload would show: the closed note, with the time, in the banner's place.
+      const fresh = closedNote(data.closed_at);
+      if (note) note.replaceWith(fresh);
+      else if (banner) banner.replaceWith(fresh);
+      else story.prepend(fresh);
+      if (banner && banner.isConnected) banner.remove();
+      if (was !== "closed" && !connection.catchingUp) announcer.note(fresh.textContent);
+    } else if (!banner) {
+      story.prepend(liveBanner());
       if (note) note.remove();
     }
+    if (was !== data.status) announceStatus(data.status);
+  }
+
+  // templates/_banner.html's closed note, from the page's sentences.
+  function closedNote(closedAt) {
+    const note = document.createElement("p");
+    note.className = "closed-note";
+    note.id = "closed-note";
+    if (!closedAt) {
+      note.textContent = say("closedNote");
+      return note;
+    }
+    const [before, after = ""] = say("closedAt").split("{time}");
+    const time = document.createElement("time");
+    time.setAttribute("datetime", closedAt);
+    note.append(before, time, after);
+    localTimes(note);
+    return note;
   }
 
   const stream = new ResumingStream(story.dataset.stream, story.dataset.lastEventId, {
-    handlers: { [UPDATE]: onUpdate, [EDIT]: onUpdate, [DELETE]: onDelete, [STORY]: onStory },
+    handlers: {
+      [UPDATE]: (data) => onUpdate(data, UPDATE),
+      [EDIT]: (data) => onUpdate(data, EDIT),
+      [DELETE]: onDelete,
+      [STORY]: onStory,
+    },
     wanted: () => story.dataset.status !== "closed",
     onApplied(event, lastId) {
       story.dataset.lastEventId = lastId;
+      connection.applied(event.type);
       needConsent();
       announceApplied(event.type, lastId);
     },
-    onState(state) { story.dataset.connected = state === "open" ? "yes" : "no"; },
+    onState(state) {
+      // "yes" once the stream is open and what it replayed is applied.
+      if (state === "open") {
+        connection.opened(() => { story.dataset.connected = "yes"; });
+      } else {
+        story.dataset.connected = "no";
+        connection.failed();
+      }
+    },
   });
   stream.resume();
 }

@@ -1,5 +1,8 @@
 // Older updates and permalinks: "Older updates" appends the next page in place, and an
-// address #update-N opens at that update, loading older pages until it is found.
+// address #update-N opens at that update, loading older pages until it is found. Neither
+// is announced (the list is no live region); from "Older updates", focus goes to the
+// first update it loaded.
+import { focusOn } from "./reader-focus.js";
 import { ready } from "./reader-updates.js";
 
 const MOST_PAGES = 200;
@@ -7,7 +10,8 @@ const MOST_PAGES = 200;
 export function olderPages(list) {
   let loading = null;
 
-  // Appends the next page of older updates; resolves false when there is none.
+  // Appends the next page of older updates; resolves to the updates added, or false when
+  // there is no next page.
   function loadOlder() {
     const link = document.getElementById("older-link");
     if (!link) return Promise.resolve(false);
@@ -18,13 +22,14 @@ export function olderPages(list) {
       return r.text();
     }).then((html) => {
       const doc = new DOMParser().parseFromString(html, "text/html");
+      const added = [];
       doc.querySelectorAll("#updates article.update").forEach((el) => {
         if (document.getElementById(el.id)) return;
-        list.appendChild(ready(document.importNode(el, true)));
+        added.push(list.appendChild(ready(document.importNode(el, true))));
       });
       const next = doc.getElementById("older-link");
       if (next) link.href = next.href; else link.parentElement.remove();
-      return true;
+      return added;
     }).finally(() => {
       link.removeAttribute("aria-busy");
       loading = null;
@@ -55,7 +60,9 @@ export function olderPages(list) {
   const older = document.getElementById("older-link");
   if (older) older.addEventListener("click", (e) => {
     e.preventDefault();
-    loadOlder().catch(() => { location.href = older.href; });
+    loadOlder().then((added) => {
+      if (added && added.length) focusOn(added[0], { preventScroll: false });
+    }, () => { location.href = older.href; });
   });
   window.addEventListener("hashchange", reachHash);
   reachHash();

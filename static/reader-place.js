@@ -1,12 +1,14 @@
 // The reader's place: new updates never push what they are reading away. While the top
 // of the list is out of sight, a change keeps the update they look at still, and a
-// "↑ N new updates" button counts what arrived above and takes them up to it.
+// "↑ N new updates" button counts what arrived above and takes them up to it; each new
+// count is handed to `announce` (the page's announcer), once.
 import { say } from "./text.js";
 
 export class ReaderPlace {
-  constructor(list, embedded) {
+  constructor(list, embedded, announce = () => {}) {
     this.list = list;
     this.embedded = embedded;
+    this.announce = announce;
     this.fresh = 0;
     this.button = null;
     let queued = false;
@@ -45,8 +47,8 @@ export class ReaderPlace {
     return true;
   }
 
-  // One more update arrived out of sight.
-  arrived() {
+  // One more update arrived out of sight; `said` false keeps the count quiet (a replay).
+  arrived(said = true) {
     this.fresh += 1;
     if (!this.button) {
       const button = document.createElement("button");
@@ -63,6 +65,8 @@ export class ReaderPlace {
     }
     this.button.textContent = say("newUpdates", { n: this.fresh });
     this.button.hidden = false;
+    // Said without its arrow, which a screen reader would read out as a word.
+    if (said) this.announce(this.button.textContent.replace(/^[\s↑]+/, ""));
   }
 
   clearFresh() {

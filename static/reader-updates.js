@@ -2,6 +2,7 @@
 // time, a copy-link control), putting an update that arrived live in its place, and the
 // list of key events beside them.
 import { placeUpdate } from "./ordering.js";
+import { gist } from "./reader-announce.js";
 import { say } from "./text.js";
 import { agoElement, localTimes } from "./times.js";
 
@@ -17,6 +18,8 @@ export function decorate(article) {
   copy.type = "button";
   copy.className = "copy-link";
   copy.textContent = say("copyLink");
+  // Every update has one: each is named for its own update.
+  copy.setAttribute("aria-label", say("copyLinkTo", { text: gist(article) }));
   article.querySelector("header").appendChild(copy);
 }
 
@@ -35,26 +38,28 @@ export function fromHTML(html) {
   return ready(holder.content.firstElementChild);
 }
 
-function copied(button, text) {
+function copied(button, text, announce) {
   button.textContent = text;
+  announce(text);
   setTimeout(() => { button.textContent = say("copyLink"); }, COPIED_MS);
 }
 
-function copyLink(button) {
+function copyLink(button, announce) {
   const url = button.closest("article").querySelector("a.permalink").href;
   // The clipboard API needs a secure context; elsewhere the reader copies it from a prompt.
   if (navigator.clipboard && window.isSecureContext) {
-    navigator.clipboard.writeText(url).then(() => copied(button, say("copied")),
+    navigator.clipboard.writeText(url).then(() => copied(button, say("copied"), announce),
       () => window.prompt(say("copyPrompt"), url));
   } else {
     window.prompt(say("copyPrompt"), url);
   }
 }
 
-export function copyLinks(list) {
+// `announce` says "Copied" (the button's name stays the update's).
+export function copyLinks(list, announce = () => {}) {
   list.addEventListener("click", (e) => {
     const button = e.target.closest(".copy-link");
-    if (button) copyLink(button);
+    if (button) copyLink(button, announce);
   });
 }
 

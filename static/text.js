@@ -13,8 +13,18 @@ export const TEXT = {
   copyLink: "Copy link",
   copied: "Copied",
   copyPrompt: "Copy this link:",
+  copyLinkTo: "Copy link to update: {text}",
   newUpdates: { one: "↑ {n} new update", other: "↑ {n} new updates" },
   pageTitle: "{title} · Liveblog",
+  // what the page's announcer says (reader-announce.js), and the banner (reader-connection.js)
+  saidNew: "{text} — new update",
+  saidSeveral: { one: "{n} new update, the latest: {text}", other: "{n} new updates, the latest: {text}" },
+  saidEdited: "Updated: {text}",
+  reconnectingLive: "Reconnecting…",
+  backLive: "Live",
+  caughtUp: { one: "Live · {n} update caught up", other: "Live · {n} updates caught up" },
+  closedAt: "This story is no longer being updated (closed {time}).",
+  closedNote: "This story is no longer being updated.",
 
   // reader tools (follow.js)
   newSinceVisit: "New since your last visit",

@@ -254,8 +254,11 @@ class AppServer(_Client):
         wait_until(started, what="the in-process server to start")
         return self
 
-    def stop(self) -> None:
+    def stop(self, abrupt: bool = False) -> None:
+        """Shut down; `abrupt` cuts open streams at once (as a process that dies would)
+        instead of waiting for them."""
         if self._thread and self._thread.is_alive():
+            self._uvicorn.force_exit = abrupt
             self._uvicorn.should_exit = True
             self._thread.join(timeout=30)
 

@@ -100,3 +100,85 @@ def test_a_story_closed_by_mistake_and_reopened_gets_its_banner_back(server, pag
     update = server.post(slug, "Still developing.")
     page.locator(f"#update-{update['id']}").wait_for(timeout=WAIT_MS)
     assert page.evaluate("window.__sameDocument") is True
+
+
+def test_a_story_closed_while_open_shows_the_closed_note_at_once(server, browser):
+    """The story page (in English) and the embed (in Arabic) show, without a reload, the
+    closed note a reload shows, with its time; the follow control goes."""
+    story = server.new_story("Closing time")
+    embedded = server.new_story("إغلاق التغطية", language="ar")
+    context = browser.new_context(locale="en-GB", timezone_id="Asia/Tokyo")
+    try:
+        page, embed = context.new_page(), context.new_page()
+        open_story(page, server, story["slug"])
+        embed.goto(f"{server.url}/stories/{embedded['slug']}/embed")
+        embed.wait_for_selector('#story[data-connected="yes"]', timeout=WAIT_MS)
+        follow = page.locator("#follow-push")
+        follow.wait_for(timeout=WAIT_MS)
+
+        for closing in (story, embedded):
+            server.api("PATCH", f"/api/stories/{closing['slug']}", {"status": "closed"})
+        notes = []
+        for tab in (page, embed):
+            tab.locator("#closed-note time").wait_for(timeout=WAIT_MS)
+            assert tab.locator("#live-banner").count() == 0
+            notes.append(tab.locator("#closed-note").inner_text())
+        follow.wait_for(state="detached", timeout=WAIT_MS)
+        assert page.evaluate("window.__sameDocument") is True
+
+        for tab, note in zip((page, embed), notes):
+            tab.reload()
+            assert tab.locator("#closed-note").inner_text() == note
+        assert notes[0].startswith("This story is no longer being updated (closed ")
+        assert notes[1].startswith("انتهت هذه التغطية (أُغلقت في ")
+        assert page.locator("#follow-push").count() == 0
+    finally:
+        context.close()
+
+
+def test_a_lost_connection_shows_reconnecting_then_what_was_caught_up(start_app_server, browser):
+    """The server goes away: the banner says, quietly, that the page is reconnecting; posts
+    made meanwhile are replayed once it is back, and the banner says how many."""
+    server = start_app_server()
+    slug = server.new_story("Patchy signal")["slug"]
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        open_story(page, server, slug)
+        banner = page.locator("#live-banner")
+        assert "this page updates itself" in banner.inner_text()
+        # Kept away from the stream until the posts are in, so that they come as a replay.
+        page.route("**/events?*", lambda route: route.abort())
+        server.stop(abrupt=True)
+        page.locator("#live-banner.reconnecting .connection", has_text="Reconnecting…").wait_for(timeout=WAIT_MS)
+        page.locator("#announcer", has_text="Reconnecting…").wait_for(timeout=WAIT_MS)
+        server.start()
+        missed = [server.post(slug, f"Posted while the reader was away, number {n}.") for n in (1, 2)]
+        page.unroute("**/events?*")
+        page.locator("#live-banner .connection", has_text="Live · 2 updates caught up").wait_for(timeout=30_000)
+        assert "reconnecting" not in banner.get_attribute("class")
+        for update in missed:
+            assert page.locator(f"#update-{update['id']}").is_visible()
+        # The catching up is said once, not each replayed update.
+        page.locator("#announcer", has_text="Live · 2 updates caught up").wait_for(timeout=WAIT_MS)
+        assert page.evaluate("window.__sameDocument") is True
+    finally:
+        context.close()
+
+
+def test_without_script_the_banner_asks_for_a_reload(server, browser):
+    story = server.new_story("No script here")
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(story["url"])
+        banner = page.locator("#live-banner")
+        assert banner.inner_text() == "Developing story — reload the page for the latest updates."
+    finally:
+        context.close()
+    page = browser.new_page()
+    try:
+        open_story(page, server, story["slug"])
+        assert page.locator("#live-banner").inner_text() == "Developing story — this page updates itself as news comes in."
+    finally:
+        page.close()
