@@ -13,9 +13,22 @@ from pathlib import Path
 
 import pytest
 
+import stand_ins
 from chromium import CHROMIUM, CHROMIUM_ARGS
 from servers import AppServer, server_env, server_starter
 from sse_client import SSEReader
+
+
+@pytest.fixture
+def third_party_site(tmp_path):
+    with stand_ins.third_party_site(tmp_path) as publish:
+        yield publish
+
+
+@pytest.fixture
+def provider(tmp_path):
+    with stand_ins.provider(tmp_path) as found:
+        yield found
 
 
 @pytest.fixture

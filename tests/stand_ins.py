@@ -6,11 +6,11 @@ from __future__ import annotations
 import io
 import json
 import threading
+from contextlib import contextmanager
 from functools import partial
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 from PIL import Image
 
 from servers import free_port
@@ -21,9 +21,10 @@ class Quiet(SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
+@contextmanager
 def third_party_site(tmp_path):
-    """A static site on its own port: a different origin from the Liveblog server."""
+    """A static site on its own port: a different origin from the Liveblog server (the
+    `third_party_site` fixture)."""
     port = free_port()
     httpd = ThreadingHTTPServer(("127.0.0.1", port), partial(Quiet, directory=str(tmp_path)))
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -71,8 +72,10 @@ class StandIn(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
+@contextmanager
 def provider(tmp_path):
+    """An embed provider's oEmbed endpoint and player, and a providers file naming it (the
+    `provider` fixture)."""
     StandIn.seen = []
     port = free_port()
     httpd = ThreadingHTTPServer(("127.0.0.1", port), StandIn)

@@ -7,7 +7,6 @@ import time
 
 import pytest
 
-from stand_ins import third_party_site  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.browser
 

@@ -7,7 +7,7 @@ import pytest
 
 from liveblog import embeds, render
 from servers import server_env
-from stand_ins import StandIn, provider  # noqa: F401 (a fixture)
+from stand_ins import StandIn
 
 
 def test_provider_link_alone_on_its_line_becomes_a_card():

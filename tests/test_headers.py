@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from desk import Desk, log_in, make_editor, start_story
 from servers import server_env
-from stand_ins import StandIn, jpeg, provider, third_party_site  # noqa: F401 (fixtures)
+from stand_ins import jpeg
 
 LIVE = 15_000
 
