@@ -52,6 +52,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # The revisions go first: nothing may refer to `update` while SQLite rebuilds it.
+    op.drop_index('ix_revision_update_id', table_name='revision')
+    op.drop_table('revision')
     with op.batch_alter_table('token') as batch:
         batch.drop_column('display_name')
     with op.batch_alter_table('editor') as batch:
@@ -61,5 +64,3 @@ def downgrade() -> None:
         batch.drop_column('correction')
         batch.drop_column('edited_by')
         batch.drop_column('byline')
-    op.drop_index('ix_revision_update_id', table_name='revision')
-    op.drop_table('revision')
