@@ -13,7 +13,7 @@ from xml.etree import ElementTree as ET
 import httpx
 import pytest
 
-from desk import Desk, hidden, make_editor
+from desk import Desk, make_editor
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 WAIT_MS = 15_000
