@@ -46,7 +46,7 @@ async def token_author(request: Request, store: Store) -> Author:
     owner = await to_thread.run_sync(store.token_owner, token.strip())
     if owner is None:
         raise Unauthorized("That token is not valid.")
-    return Author(owner.name, owner.role)
+    return Author(owner.name, owner.role, owner.display_name)
 
 
 # -- desk sessions ------------------------------------------------------------
@@ -69,6 +69,7 @@ class DeskSession:
     id: str
     editor: Author
     csrf: str
+    editor_id: int = 0
 
 
 def _signer(settings: Settings, purpose: str) -> TimestampSigner:
@@ -117,7 +118,7 @@ async def desk_session(request: Request, settings: Settings, store: Store) -> De
     if found is None:
         return None
     session, editor = found
-    return DeskSession(session.id, Author(editor.name, editor.role), session.csrf)
+    return DeskSession(session.id, Author(editor.name, editor.role, editor.display_name), session.csrf, editor.id)
 
 
 async def session_or_token_author(request: Request, settings: Settings, store: Store) -> Author:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from . import db, server_limits
 from .auth import hash_password
 from .errors import Invalid
+from .inputs import MAX_DISPLAY_NAME
 from .newsroom import EDITOR, ROLES
 from .settings import Settings, SettingsError
 from .store import Store
@@ -119,16 +120,26 @@ def create_editor(args: argparse.Namespace) -> None:
     if len(password) < 8:
         raise UsageError("the password must be at least 8 characters")
     try:
-        _store(_settings()).create_editor(args.name, hash_password(password), args.role, reset=args.reset)
+        _store(_settings()).create_editor(args.name, hash_password(password), args.role, reset=args.reset,
+                                          display_name=args.display_name)
     except Invalid as exc:
         raise UsageError(exc.errors["name"]) from None
-    print(f"Editor {args.name!r} ({args.role}) is {'reset and ' if args.reset else ''}ready to log in.")
+    shown = f" (bylines: {args.display_name!r})" if args.display_name else ""
+    print(f"Editor {args.name!r} ({args.role}){shown} is {'reset and ' if args.reset else ''}ready to log in.")
 
 
 def create_token(args: argparse.Namespace) -> None:
-    token = _store(_settings()).create_token(args.name, args.role)
-    print(f"A write-API token for {args.name!r} ({args.role}); keep it secret, it is shown only once:")
+    token = _store(_settings()).create_token(args.name, args.role, args.display_name or "")
+    shown = f", bylines {args.display_name!r}" if args.display_name else ""
+    print(f"A write-API token for {args.name!r} ({args.role}{shown}); keep it secret, it is shown only once:")
     print(token)
+
+
+def _display_name(value: str) -> str:
+    value = " ".join(value.split())
+    if len(value) > MAX_DISPLAY_NAME:
+        raise argparse.ArgumentTypeError(f"at most {MAX_DISPLAY_NAME} characters")
+    return value
 
 
 def db_upgrade(args: argparse.Namespace) -> None:
@@ -156,6 +167,8 @@ def parser() -> argparse.ArgumentParser:
         cmd = commands.add_parser(name, help=f"create a{'n' if what == 'editor' else ''} {what}")
         cmd.add_argument("name")
         cmd.add_argument("--role", choices=ROLES, default=EDITOR)
+        cmd.add_argument("--display-name", type=_display_name, default=None,
+                         help="the byline readers see (default: the name)")
         if what == "editor":
             cmd.add_argument("--reset", action="store_true", help="give an existing editor this password and role")
         cmd.set_defaults(run=run)

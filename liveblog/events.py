@@ -74,7 +74,7 @@ class _UpdateShown:
     def _shown(update: Update, slug: str, language: str | None) -> tuple:
         """`language`: the story's, which the partial is written in."""
         return (
-            update.id, slug, update_html(update, slug, language), update.body_html, update.headline, update.author,
+            update.id, slug, update_html(update, slug, language), update.body_html, update.headline, update.shown_author,
             iso(update.created_at), iso(update.edited_at), update.key_event, update.pinned,
         )
 
@@ -116,12 +116,14 @@ class QueueChanged(_UpdateShown):
     """A draft or scheduled update came into the queue, changed in it, or left it.
 
     For the desk only: it carries the Markdown (`body`) for the edit form, the status
-    the update moved to (which is also the event's kind) and its time to go out.
+    the update moved to (which is also the event's kind), its time to go out, and the
+    account that wrote it (`author_name`; `author` is its byline), whose own draft it is.
     """
 
     body: str
     status: str
     publish_at: str | None
+    author_name: str
 
     @property
     def kind(self) -> str:
@@ -129,7 +131,8 @@ class QueueChanged(_UpdateShown):
 
     @classmethod
     def of(cls, update: Update, slug: str, language: str | None = None) -> "QueueChanged":
-        return cls(*cls._shown(update, slug, language), update.body, update.status, iso(update.publish_at))
+        return cls(*cls._shown(update, slug, language), update.body, update.status, iso(update.publish_at),
+                   update.author)
 
 
 def payload(event: ReaderEvent | QueueChanged) -> dict[str, Any]:

@@ -149,15 +149,29 @@ class UpdateIn(_Input):
         return "draft" if self.draft else "scheduled" if self.publish_at else "published"
 
 
+MAX_CORRECTION = 500
+Correction = Annotated[Text, StringConstraints(max_length=MAX_CORRECTION)]
+MAX_DISPLAY_NAME = 120
+DisplayName = Annotated[Text, StringConstraints(max_length=MAX_DISPLAY_NAME)]
+
+
 class UpdatePatch(_Input):
     body: Body | None = None
     headline: Headline | None = None
     key_event: StrictBool | None = None
     pinned: StrictBool | None = None
     publish_at: AwareDatetime | None = None  # moves a scheduled update
+    # A note readers are shown with a change of the text ("Corrected 14:05: …"); plain text.
+    correction: Correction | None = None
 
     check_body = field_validator("body")(classmethod(lambda cls, v: _body_given(v)))
     check_publish_at = field_validator("publish_at")(classmethod(lambda cls, v: _publish_at(v)))
+
+
+class ProfileIn(_Input):
+    """An editor's own display name, from the desk ("": their account's name)."""
+
+    display_name: DisplayName
 
 
 def _b64url(value: str, length: int, what: str) -> str:

@@ -1,5 +1,6 @@
-"""The tables: Story, Update, Event (the append-only log), Editor, Token, EditorSession, and
-the workflow and follow tables: DeskEvent, PushSubscription, PushJob, ServerKey."""
+"""The tables: Story, Update, Revision (an update's earlier texts), Event (the append-only
+log), Editor, Token, EditorSession, and the workflow and follow tables: DeskEvent,
+PushSubscription, PushJob, ServerKey."""
 
 from __future__ import annotations
 
@@ -67,15 +68,49 @@ class Update(SQLModel, table=True):
     body: str = Field(sa_column=Column(Text, nullable=False))
     body_html: str = Field(sa_column=Column(Text, nullable=False))
     headline: str = Field(default="", max_length=300)
-    author: str = Field(default="", max_length=120)
+    author: str = Field(default="", max_length=120)  # the account that posted it (editor or token name)
+    # The byline readers see: the author's display name when it was posted ("": `author`).
+    byline: str = Field(default="", max_length=120)
     # published: readers see it; draft: a contributor's, awaiting an editor;
     # scheduled: published by the server at publish_at; deleted/rejected: gone from readers.
     status: str = Field(default="published", max_length=12)
     publish_at: datetime | None = _time(nullable=True)
     created_at: datetime = _created()
-    edited_at: datetime | None = _time(nullable=True)
+    edited_at: datetime | None = _time(nullable=True)  # the last change of its text
+    edited_by: str = Field(default="", max_length=120)  # the byline of whoever made that change
+    # The newest correction note readers are shown, and when it was made.
+    correction: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    corrected_at: datetime | None = _time(nullable=True)
     key_event: bool = False
     pinned: bool = False
+
+    @property
+    def shown_author(self) -> str:
+        """The byline: the display name it was posted under, else the account's name."""
+        return self.byline or self.author
+
+    @property
+    def updated_by(self) -> str:
+        """Who changed its text last, when that is not the byline ("" otherwise)."""
+        return self.edited_by if self.edited_by and self.edited_by != self.shown_author else ""
+
+
+class Revision(SQLModel, table=True):
+    """One change of a published update's text: the text as it was before it, who made the
+    change, when, and the correction note that came with it. Numbered from 1 per update;
+    the update row holds the text as it is now."""
+
+    __table_args__ = (UniqueConstraint("update_id", "number", name="uq_revision_update_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    update_id: int = Field(foreign_key="update.id", index=True)
+    number: int
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    headline: str = Field(default="", max_length=300)
+    editor: str = Field(default="", max_length=120)  # the account that made the change
+    editor_byline: str = Field(default="", max_length=120)  # its display name then
+    correction: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    created_at: datetime = _created()
 
 
 class Event(SQLModel, table=True):
@@ -98,6 +133,7 @@ class Editor(SQLModel, table=True):
     name: str = Field(max_length=120, unique=True, index=True)
     password_hash: str = Field(max_length=200)
     role: str = Field(default="editor", max_length=12)  # editor | contributor
+    display_name: str = Field(default="", max_length=120)  # the byline; "": the name
     created_at: datetime = _created()
 
 
@@ -108,6 +144,7 @@ class Token(SQLModel, table=True):
     name: str = Field(max_length=120)
     digest: str = Field(max_length=64, unique=True, index=True)
     role: str = Field(default="editor", max_length=12)
+    display_name: str = Field(default="", max_length=120)  # the byline; "": the name
     created_at: datetime = _created()
 
 

@@ -37,14 +37,20 @@ ROLES = (EDITOR, CONTRIBUTOR)
 
 @dataclass(frozen=True)
 class Author:
-    """Who is acting: the name shown as the byline, and a role (editor or contributor)."""
+    """Who is acting: the account's name, a role (editor or contributor), and the display
+    name readers see as the byline ("": the account's name)."""
 
     name: str
     role: str = EDITOR
+    display_name: str = ""
 
     @property
     def is_editor(self) -> bool:
         return self.role == EDITOR
+
+    @property
+    def byline(self) -> str:
+        return self.display_name or self.name
 
 
 def require_editor(author: Author, doing: str) -> None:
@@ -108,17 +114,30 @@ class Newsroom:
         if data.draft and data.publish_at:
             raise Invalid({"publish_at": "A draft has no time to go out; send one or the other."})
         values = data.model_dump(include={"body", "headline", "key_event", "pinned", "publish_at"})
-        return await self._write(self.store.add_update, slug, author=author.name, status=data.status, **values)
+        return await self._write(self.store.add_update, slug, author=author.name, byline=author.byline,
+                                 status=data.status, **values)
 
     async def edit(self, author: Author, slug: str, update_id: int, data: UpdatePatch) -> Update:
-        """Change a published update (readers see an `edit`) or a queued one (the desk sees it)."""
+        """Change a published update (readers see an `edit`) or a queued one (the desk sees it).
+
+        A change of a published update's text keeps the text it replaced (its history),
+        signed by `author`; `correction`, a note readers are shown, may come with it.
+        """
         changes = data.changes()
         guard = None
         if not author.is_editor:
             if "pinned" in changes or "publish_at" in changes:
                 raise Forbidden("Only an editor can pin or schedule an update.")
             guard = _contributor_may_change(author)
-        return await self._write(self.store.edit_update, slug, update_id, guard, **changes)
+        return await self._write(self.store.edit_update, slug, update_id, guard,
+                                 editor=author.name, editor_byline=author.byline, **changes)
+
+    async def set_display_name(self, editor_id: int, display_name: str) -> None:
+        """An editor's own byline, from their desk: what readers see on what they post next.
+
+        Nothing readers see changes at once (posted updates keep their byline), so
+        nothing is announced."""
+        await to_thread.run_sync(self.store.set_display_name, editor_id, display_name)
 
     async def pin(self, author: Author, slug: str, update_id: int, pinned: bool = True) -> Update:
         """Pin an update first on the page (unpinning the story's other one), or unpin it."""

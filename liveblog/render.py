@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timezone
-from html import unescape
+from difflib import SequenceMatcher
+from html import escape, unescape
 from typing import Any
 
 import nh3
 from markdown_it import MarkdownIt
+from markupsafe import Markup
 
 from . import embeds, i18n
-from .models import Story, Update
+from .models import Revision, Story, Update
 
 _markdown = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
 
@@ -86,12 +88,63 @@ def update_json(update: Update, slug: str) -> dict[str, Any]:
         "body": update.body,
         "body_html": update.body_html,
         "headline": update.headline,
-        "author": update.author,
+        "author": update.shown_author,
         "created_at": iso(update.created_at),
         "edited_at": iso(update.edited_at),
         "key_event": update.key_event,
         "pinned": update.pinned,
+        "edited_by": update.edited_by,
+        "correction": update.correction,
+        "corrected_at": iso(update.corrected_at),
     }
+
+
+def revision_json(revision: Revision) -> dict[str, Any]:
+    """One change of an update's text: the text it replaced, who made it, when, and its note."""
+    return {
+        "number": revision.number,
+        "body": revision.body,
+        "headline": revision.headline,
+        "editor": revision.editor_byline or revision.editor,
+        "created_at": iso(revision.created_at),
+        "correction": revision.correction,
+    }
+
+
+_WORDS = re.compile(r"\s+|[^\s]+")
+
+
+def history(update: Update, revisions: list[Revision]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The changes of an update's text, newest first, each with what it changed (the
+    text it replaced against the next), and the text as first published."""
+    texts = [(r.headline, r.body) for r in revisions] + [(update.headline, update.body)]
+    changes = []
+    for revision, (old_headline, old_body), (new_headline, new_body) in zip(revisions, texts, texts[1:]):
+        changes.append({
+            "number": revision.number,
+            "at": revision.created_at,
+            "by": revision.editor_byline or revision.editor,
+            "correction": revision.correction,
+            "headline": word_diff(old_headline, new_headline) if old_headline or new_headline else None,
+            "body": word_diff(old_body, new_body),
+        })
+    headline, body = texts[0]
+    return changes[::-1], {"headline": headline, "body": body}
+
+
+def word_diff(old: str, new: str) -> Markup:
+    """`old` → `new` word by word, as escaped text with `<del>` and `<ins>` around what changed."""
+    a, b = _WORDS.findall(old), _WORDS.findall(new)
+    out: list[str] = []
+    for op, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            out.append(escape("".join(a[i1:i2])))
+            continue
+        if i2 > i1:
+            out.append(f"<del>{escape(''.join(a[i1:i2]))}</del>")
+        if j2 > j1:
+            out.append(f"<ins>{escape(''.join(b[j1:j2]))}</ins>")
+    return Markup("".join(out))
 
 
 def queued_json(update: Update, slug: str) -> dict[str, Any]:
@@ -169,8 +222,8 @@ def _blog_posting(update: Update, url: str) -> dict[str, Any]:
     }
     if update.edited_at:
         posting["dateModified"] = iso(update.edited_at)
-    if update.author:
-        posting["author"] = {"@type": "Person", "name": update.author}
+    if update.shown_author:
+        posting["author"] = {"@type": "Person", "name": update.shown_author}
     return posting
 
 

@@ -26,8 +26,8 @@ from sqlmodel import Session, select
 from . import render
 from .events import QueueChanged, ReaderEvent, StoryChanged, UpdateDeleted, UpdateEdited, UpdatePosted, encode
 from .errors import Invalid, StoryNotFound, TooManyRequests, UpdateNotFound
-from .models import (DeskEvent, Editor, EditorSession, Event, PushJob, PushSubscription, ServerKey, Story, Token,
-                     Update, utcnow)
+from .models import (DeskEvent, Editor, EditorSession, Event, PushJob, PushSubscription, Revision, ServerKey, Story,
+                     Token, Update, utcnow)
 
 T = TypeVar("T")
 
@@ -281,6 +281,7 @@ class Store:
         body: str,
         author: str,
         headline: str = "",
+        byline: str = "",
         key_event: bool = False,
         pinned: bool = False,
         status: str = "published",
@@ -299,6 +300,7 @@ class Store:
                 body_html=render.markdown_html(body),
                 headline=headline,
                 author=author,
+                byline=byline if byline != author else "",
                 key_event=key_event,
                 pinned=pinned and status in QUEUED,
                 status=status,
@@ -339,14 +341,19 @@ class Store:
         return update
 
     def edit_update(
-        self, slug: str, update_id: int, guard: Callable[[Update], None] | None = None, **changes: Any
+        self, slug: str, update_id: int, guard: Callable[[Update], None] | None = None,
+        editor: str = "", editor_byline: str = "", correction: str | None = None, **changes: Any
     ) -> Written[Update]:
         """Change a published update (readers see an `edit`) or a queued one (the desk sees it).
 
         `guard` sees the update as it is, under the story's lock, and may refuse the change
         by raising (the newsroom's rule of who may change what).
         `publish_at` moves a scheduled update to another time.
+        A change of a published update's text keeps the text it replaces as a `Revision`,
+        in this transaction, with who made it (`editor`, shown as `editor_byline`) and the
+        `correction` note readers are shown with it.
         """
+        correction = correction or ""
         with self._writing() as s:
             story = self._locked_story(s, slug, live=True)
             update = s.get(Update, update_id)
@@ -357,6 +364,10 @@ class Store:
             if changes.get("publish_at") is not None and update.status != "scheduled":
                 raise Invalid({"publish_at": "Only a scheduled update can be moved to another time."})
             changes = {k: v for k, v in changes.items() if v is not None and getattr(update, k) != v}
+            rewritten = "body" in changes or "headline" in changes
+            if correction and not (rewritten and update.status == "published"):
+                raise Invalid({"correction": "A correction note goes with a change to a published update's text; "
+                                             "change the text it corrects."})
             if not changes:
                 return Written(update, story.id, None)
             if "body" in changes:
@@ -371,13 +382,18 @@ class Store:
                 desk_event_id = self._append_desk(s, story, update)
                 return Written(update, story.id, desk_event_id=desk_event_id)
             pin = changes.pop("pinned", None)
+            if rewritten:
+                self._keep_revision(s, update, editor, editor_byline, correction)
             for key, value in changes.items():
                 setattr(update, key, value)
-            if "body" in changes or "headline" in changes:
+            if rewritten:
                 self._index(s, update)
                 # Readers see "edited" for a change of what it says; a pin or a key-event
                 # mark changes where it shows, not what it says.
                 update.edited_at = utcnow()
+                update.edited_by = editor_byline or editor
+                if correction:
+                    update.correction, update.corrected_at = correction, update.edited_at
             if pin is True:
                 self._pin(s, story, update)
             elif pin is False:
@@ -386,6 +402,21 @@ class Store:
             s.flush()
             event_id = self._append(s, story.id, UpdateEdited.of(update, slug, story.language))
         return Written(update, story.id, event_id)
+
+    @staticmethod
+    def _keep_revision(s: Session, update: Update, editor: str, editor_byline: str, correction: str) -> None:
+        """The text `update` has now, kept before it is changed (the story's lock numbers them)."""
+        count = s.exec(select(func.count()).select_from(Revision).where(Revision.update_id == update.id)).one()
+        s.add(Revision(update_id=update.id, number=count + 1, body=update.body, headline=update.headline,
+                       editor=editor, editor_byline=editor_byline or editor, correction=correction))
+
+    def revisions(self, slug: str, update_id: int) -> tuple[Update, list[Revision]]:
+        """A published update and its revisions, oldest first (none: never changed)."""
+        story = self.get_story(slug)
+        with self._reading() as s:
+            update = self._published_update(s, story, update_id)
+            rows = list(s.exec(select(Revision).where(Revision.update_id == update.id).order_by(Revision.number)))
+        return update, rows
 
     def delete_update(self, slug: str, update_id: int) -> Written[int]:
         with self._writing() as s:
@@ -663,9 +694,10 @@ class Store:
 
     # -- editors and tokens --------------------------------------------------
 
-    def create_editor(self, name: str, password_hash: str, role: str = "editor", reset: bool = False) -> Editor:
+    def create_editor(self, name: str, password_hash: str, role: str = "editor", reset: bool = False,
+                      display_name: str | None = None) -> Editor:
         """A new editor; one of that name already there is refused, or with `reset` given
-        this password and role."""
+        this password and role (and `display_name`, when given)."""
         try:
             with self._writing() as s:
                 editor = s.exec(select(Editor).where(Editor.name == name)).first()
@@ -674,9 +706,21 @@ class Store:
                 editor = editor or Editor(name=name, password_hash="")
                 editor.password_hash = password_hash
                 editor.role = role
+                if display_name is not None:
+                    editor.display_name = display_name
                 s.add(editor)
         except IntegrityError:
             raise Invalid({"name": f"{name!r} is taken."}) from None
+        return editor
+
+    def set_display_name(self, editor_id: int, display_name: str) -> Editor:
+        """An editor's byline from now on (updates already posted keep the one they had)."""
+        with self._writing() as s:
+            editor = s.get(Editor, editor_id)
+            if editor is None:
+                raise Invalid({"display_name": "This account no longer exists."})
+            editor.display_name = display_name
+            s.add(editor)
         return editor
 
     def get_editor(self, name: str) -> Editor | None:
@@ -713,10 +757,10 @@ class Store:
         with self._writing() as s:
             s.exec(delete(EditorSession).where(EditorSession.id == session_id))
 
-    def create_token(self, name: str, role: str = "editor") -> str:
+    def create_token(self, name: str, role: str = "editor", display_name: str = "") -> str:
         token = secrets.token_urlsafe(32)
         with self._writing() as s:
-            s.add(Token(name=name, digest=token_digest(token), role=role))
+            s.add(Token(name=name, digest=token_digest(token), role=role, display_name=display_name))
         return token
 
     def token_owner(self, token: str) -> Token | None:

@@ -38,7 +38,7 @@ export class Queue {
   newItem(data) {
     const item = fromTemplate(data.status + "-item-template", data.id);
     const own = item.querySelector("[data-own]");
-    if (own && data.author !== this.me) own.remove();
+    if (own && (data.author_name || data.author) !== this.me) own.remove();
     return item;
   }
 
@@ -76,7 +76,7 @@ export class Queue {
     }
     const fresh = !item;
     if (fresh) item = this.newItem(data);
-    item.dataset.author = data.author;
+    item.dataset.author = data.author_name || data.author;
     item.dataset.created = data.created_at;
     item.querySelector(".desk-view").innerHTML = data.html;  // the reader partial, sanitized on the server
     if (data.publish_at) {

@@ -59,6 +59,8 @@ function openDesk(desk) {
       form.elements.body.focus();
     },
     "edit": (form, data) => {
+      // A correction note goes with the one change it was sent with.
+      if (form.elements.correction) form.elements.correction.value = "";
       markSaved(form);
       form.closest("details").open = false;
       note(form.closest(".desk-item"), "");

@@ -16,9 +16,10 @@ LIVE = 15_000  # ms to wait for something to arrive over the stream
 _names = count(1)
 
 
-def make_editor(server, name: str | None = None, password: str = PASSWORD, role: str = "editor") -> str:
+def make_editor(server, name: str | None = None, password: str = PASSWORD, role: str = "editor",
+                display_name: str | None = None) -> str:
     """An account on the server's database, as `liveblog create-editor` makes it (test_cli runs the command)."""
-    return server.create_editor(name or f"Editor {next(_names)}", password, role)
+    return server.create_editor(name or f"Editor {next(_names)}", password, role, display_name)
 
 
 def hidden(page: str, name: str = "csrf") -> str:

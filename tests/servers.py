@@ -122,14 +122,16 @@ class _Client:
             self._token = self.create_token("Test desk")
         return self._token
 
-    def create_token(self, name: str, role: str = "editor") -> str:
-        return self._on_database(lambda store: store.create_token(name, role))
+    def create_token(self, name: str, role: str = "editor", display_name: str = "") -> str:
+        return self._on_database(lambda store: store.create_token(name, role, display_name))
 
-    def create_editor(self, name: str, password: str = PASSWORD, role: str = "editor") -> str:
+    def create_editor(self, name: str, password: str = PASSWORD, role: str = "editor",
+                      display_name: str | None = None) -> str:
         """What `liveblog create-editor` does (test_cli tests the command), in this process."""
         from liveblog.auth import hash_password
 
-        self._on_database(lambda store: store.create_editor(name, hash_password(password), role, reset=True))
+        self._on_database(lambda store: store.create_editor(name, hash_password(password), role, reset=True,
+                                                            display_name=display_name))
         return name
 
     def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:

@@ -46,6 +46,24 @@ def test_create_token_prints_the_token_last(tmp_path):
     assert (owner.name, owner.role) == ("Stringer", "contributor")
 
 
+def test_display_names_from_create_editor_and_create_token(tmp_path):
+    env = server_env(tmp_path)
+    made = liveblog("create-editor", "nadia", "--display-name", "Nadia  Editor", cwd=tmp_path, env=env,
+                    stdin="correct horse battery\n")
+    assert made.returncode == 0, made.stderr
+    assert stored(tmp_path).get_editor("nadia").display_name == "Nadia Editor"
+    # --reset without --display-name keeps the one it had.
+    reset = liveblog("create-editor", "nadia", "--reset", cwd=tmp_path, env=env, stdin="another horse battery\n")
+    assert reset.returncode == 0, reset.stderr
+    assert stored(tmp_path).get_editor("nadia").display_name == "Nadia Editor"
+    bot = liveblog("create-token", "newsroom-bot", "--display-name", "Newsroom", cwd=tmp_path, env=env)
+    assert bot.returncode == 0, bot.stderr
+    owner = stored(tmp_path).token_owner(bot.stdout.strip().splitlines()[-1])
+    assert (owner.name, owner.display_name) == ("newsroom-bot", "Newsroom")
+    long = liveblog("create-token", "x", "--display-name", "y" * 121, cwd=tmp_path, env=env)
+    assert long.returncode == 2 and "at most 120 characters" in long.stderr
+
+
 @pytest.mark.parametrize(
     "name, value, words",
     [

@@ -213,3 +213,31 @@ def test_a_closed_story_refuses_posts_and_announces_nothing(room):
     s = story(room)
     run(room.close(EDITOR, s.slug))
     refused_without_trace(room, s.id, room.post(EDITOR, s.slug, UpdateIn(body="Too late")), Invalid)
+
+
+def test_an_edit_is_signed_by_its_editor_and_carries_its_correction(room):
+    reporter = Author("alice", display_name="Alice Reporter")
+    desk = Author("nadia", display_name="Nadia Editor")
+    slug = story(room, "Corrections").slug
+    update = post(room, slug, reporter, body="The mayor said so.")
+    assert update.shown_author == "Alice Reporter" and update.author == "alice"
+    edited = run(room.edit(desk, slug, update.id, UpdatePatch(body="The governor said so.",
+                                                              correction="It was the governor, not the mayor.")))
+    assert (edited.edited_by, edited.updated_by, edited.correction) == (
+        "Nadia Editor", "Nadia Editor", "It was the governor, not the mayor.")
+    _, revisions = room.store.revisions(slug, update.id)
+    assert [(r.editor, r.editor_byline, r.body) for r in revisions] == [("nadia", "Nadia Editor", "The mayor said so.")]
+    kind, data = [(e.kind, json.loads(e.data)) for e in room.store.events_after(update.story_id, 0)][-1]
+    assert kind == "edit" and data["author"] == "Alice Reporter"
+    assert "Updated by Nadia Editor" in data["html"] and "It was the governor, not the mayor." in data["html"]
+    assert f'href="/stories/{slug}/updates/{update.id}/history"' in data["html"]
+    announced_is_the_end_of_the_log(room, update.story_id)
+
+
+def test_a_pin_through_the_newsroom_makes_no_revision(room):
+    slug = story(room, "Pinned").slug
+    update = post(room, slug)
+    run(room.pin(EDITOR, slug, update.id))
+    run(room.edit(EDITOR, slug, update.id, UpdatePatch(key_event=True)))
+    now, revisions = room.store.revisions(slug, update.id)
+    assert revisions == [] and now.edited_at is None and now.pinned and now.key_event

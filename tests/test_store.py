@@ -184,3 +184,94 @@ def test_pages_of_updates_newest_first_with_a_cursor(store):
     assert [u.id for u in page] == [ids[2], ids[1]]
     page, older = store.list_updates(slug, before=older, limit=2)
     assert [u.id for u in page] == [ids[0]] and older is None
+
+
+# -- revisions: every change of a published update's text keeps the text it replaced --------
+
+
+def test_an_edit_of_the_text_keeps_the_old_text_as_a_revision_in_its_transaction(store, monkeypatch):
+    from liveblog.models import Revision
+
+    slug = store.create_story("Corrections").value.slug
+    update = store.add_update(slug, "Ten people were hurt.", "alice", headline="Crash", byline="Alice Reporter").value
+    assert update.shown_author == "Alice Reporter" and update.edited_at is None
+
+    # The revision is written inside the edit's transaction: a failure appending the
+    # event leaves neither the new text nor a revision behind.
+    append = store._append
+
+    def append_then_fail(*args):
+        append(*args)
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(store, "_append", append_then_fail)
+    with pytest.raises(RuntimeError):
+        store.edit_update(slug, update.id, editor="nadia", editor_byline="Nadia Editor", body="Eleven people.")
+    monkeypatch.undo()
+    assert rows(store, Revision) == []
+    assert store.get_update(slug, update.id).body == "Ten people were hurt."
+
+    edited = store.edit_update(slug, update.id, editor="nadia", editor_byline="Nadia Editor",
+                               correction="An earlier version gave the wrong number of injured.",
+                               body="Eleven people were hurt.").value
+    assert edited.edited_at is not None and edited.edited_by == "Nadia Editor" and edited.updated_by == "Nadia Editor"
+    assert edited.correction.startswith("An earlier version") and edited.corrected_at == edited.edited_at
+    _, revisions = store.revisions(slug, update.id)
+    assert [(r.number, r.body, r.headline, r.editor, r.editor_byline, r.correction) for r in revisions] == [
+        (1, "Ten people were hurt.", "Crash", "nadia", "Nadia Editor",
+         "An earlier version gave the wrong number of injured.")]
+
+    # A second change without a note: a second revision; the note readers see stays.
+    again = store.edit_update(slug, update.id, editor="alice", editor_byline="Alice Reporter",
+                              headline="Crash on the A1").value
+    assert again.correction.startswith("An earlier version") and again.updated_by == ""
+    _, revisions = store.revisions(slug, update.id)
+    assert [(r.number, r.body, r.headline, r.correction) for r in revisions][1] == (
+        2, "Eleven people were hurt.", "Crash", "")
+
+
+def test_a_pin_or_key_event_mark_is_no_edit(store):
+    from liveblog.models import Revision
+
+    slug = store.create_story("Pins").value.slug
+    update = store.add_update(slug, "Roads closed.", "alice").value
+    store.edit_update(slug, update.id, pinned=True)
+    store.edit_update(slug, update.id, key_event=True)
+    store.edit_update(slug, update.id, pinned=False, key_event=False)
+    now = store.get_update(slug, update.id)
+    assert now.edited_at is None and now.edited_by == "" and rows(store, Revision) == []
+
+
+def test_a_refused_edit_leaves_no_revision(store):
+    from liveblog.errors import Forbidden
+    from liveblog.models import Revision
+
+    slug = store.create_story("Refused").value.slug
+    update = store.add_update(slug, "Original words.", "alice").value
+
+    def refuse(_update):
+        raise Forbidden("not yours")
+
+    with pytest.raises(Forbidden):
+        store.edit_update(slug, update.id, refuse, editor="bob", body="Someone else's words.")
+    # A correction note with no change of the text to go with it is refused too.
+    with pytest.raises(Invalid) as refused:
+        store.edit_update(slug, update.id, editor="bob", correction="Nothing changed", body="Original words.")
+    assert "correction" in refused.value.errors
+    store.update_story(slug, status="closed")
+    with pytest.raises(Invalid):
+        store.edit_update(slug, update.id, editor="bob", body="After the close.")
+    assert rows(store, Revision) == [] and store.get_update(slug, update.id).edited_at is None
+
+
+def test_drafts_keep_no_history_and_take_no_correction(store):
+    from liveblog.models import Revision
+
+    slug = store.create_story("Drafts").value.slug
+    draft = store.add_update(slug, "A draft.", "casey", status="draft").value
+    store.edit_update(slug, draft.id, editor="casey", body="A better draft.")
+    with pytest.raises(Invalid):
+        store.edit_update(slug, draft.id, editor="casey", body="Again.", correction="Fixed")
+    assert rows(store, Revision) == []
+    with pytest.raises(UpdateNotFound):
+        store.revisions(slug, draft.id)  # no public history for what readers never saw

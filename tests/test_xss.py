@@ -1,5 +1,6 @@
 """Known XSS payloads in every field a reader's or an editor's browser shows: story titles,
-summaries, lead-image captions and credits, update headlines and bodies, author names.
+summaries, lead-image captions and credits, update headlines and bodies, author names and
+display names, correction notes and the history page's diff.
 In real Chromium no script runs on the story page (as loaded and as updates arrive live),
 the embed page, the editors' desk or the Atom feed; the JSON-LD stays one data block; the
 feeds and the pasteable image snippet carry no live markup."""
@@ -88,11 +89,18 @@ def hostile(server) -> list[str]:
         story = server.new_story(titles[n % len(titles)], summary=summaries[n % len(summaries)],
                                  image=upload.json()["name"], caption=caption, credit=credit)
         for k, payload in enumerate(PAYLOADS[n::count]):
-            token = store.create_token(payload[:120])
+            token = store.create_token(payload[:120], display_name=payload[-120:])
             r = server.api("POST", f"/api/stories/{story['slug']}/updates",
                            {"body": payload, "headline": payload[:300], "key_event": k % 2 == 0, "pinned": k == 1},
                            token=token)
             assert r.status_code == 201, r.text
+            # Corrected by someone else whose byline is a payload too: the note, "Updated
+            # by", and the history's diff and note all show payloads.
+            if k % 2 == 0:
+                corrector = store.create_token("corrector", display_name=payload[:120])
+                r = server.api("PATCH", f"/api/stories/{story['slug']}/updates/{r.json()['id']}",
+                               {"body": f"{payload} (corrected)", "correction": payload[:500]}, token=corrector)
+                assert r.status_code == 200, r.text
         slugs.append(story["slug"])
     return slugs
 
@@ -138,6 +146,12 @@ def test_no_script_runs_on_story_pages_and_json_ld_stays_data(server, hostile, b
             page.wait_for_selector('#story[data-connected="yes"]', timeout=WAIT_MS)
             assert page.locator("figure.lead figcaption .credit").count() == 1
             assert_json_ld_is_data(server, page, slug)
+            assert page.locator("article.update p.correction").count() > 0
+            history = page.locator("article.update a.history").first.get_attribute("href")
+            page.goto(server.url + history)
+            assert page.locator("#revisions del, #revisions ins").count() > 0
+            page.go_back()
+            page.wait_for_selector('#story[data-connected="yes"]', timeout=WAIT_MS)
             if n < 7:  # the page's script inserts these; every payload arrives live once
                 live, _ = live_batch(server, slug, n)
                 page.locator(f"#update-{live['id']}").wait_for(timeout=WAIT_MS)

@@ -45,6 +45,19 @@ async def list_updates(request: Request) -> Response:
     return await cached(request, slug, ("api-updates", before, limit), body, JSON, CORS)
 
 
+async def list_revisions(request: Request) -> Response:
+    """A published update's changes of text, oldest first: each the text it replaced,
+    who made it, when, and its correction note; `update` is the text as it is now."""
+    slug, update_id = request.path_params["slug"], request.path_params["update_id"]
+
+    async def body(event_id: int) -> tuple[int, bytes]:
+        update, revisions = await blocking(services(request).store.revisions, slug, update_id)
+        return event_id, json_bytes({"update": render.update_json(update, slug),
+                                     "revisions": [render.revision_json(r) for r in revisions]})
+
+    return await cached(request, slug, ("api-revisions", update_id), body, JSON, CORS)
+
+
 def _check_image(svc, image: str | None) -> None:
     if image and not media.exists(svc.settings.media_dir, image):
         raise Invalid({"image": f"no uploaded image {image!r}; upload it with POST /api/media first"})
@@ -104,4 +117,5 @@ routes = [
     Route("/api/stories/{slug}/updates", create_update, methods=["POST"]),
     Route("/api/stories/{slug}/updates/{update_id:int}", patch_update, methods=["PATCH"]),
     Route("/api/stories/{slug}/updates/{update_id:int}", delete_update, methods=["DELETE"]),
+    Route("/api/stories/{slug}/updates/{update_id:int}/revisions", list_revisions, methods=["GET"]),
 ]

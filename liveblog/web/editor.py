@@ -48,7 +48,7 @@ from ..auth import (
 )
 from ..errors import Forbidden, Invalid, TooManyAttempts, Unauthorized, wants_json
 from .common import Services, blocking, int_param, newsroom, services
-from ..inputs import MAX_BODY, StoryIn, StoryPatch, UpdateIn, UpdatePatch, read_body, validate
+from ..inputs import MAX_BODY, ProfileIn, StoryIn, StoryPatch, UpdateIn, UpdatePatch, read_body, validate
 from .reader import page
 
 READERS_POLL_SECONDS = 5
@@ -396,9 +396,10 @@ async def _update_command(request: Request, session: DeskSession, form: Form, fo
 async def edit_update(request: Request, session: DeskSession, form: Form) -> Response:
     form_name = f"edit-{request.path_params['update_id']}"
     try:
-        data = validate(UpdatePatch, {
-            "body": form.get("body", ""), "headline": form.get("headline", ""), "key_event": "key_event" in form,
-        })
+        fields = {"body": form.get("body", ""), "headline": form.get("headline", ""), "key_event": "key_event" in form}
+        if form.get("correction", "").strip():
+            fields["correction"] = form["correction"]
+        data = validate(UpdatePatch, fields)
     except Invalid as exc:
         return await _refused(request, session, form_name, form, exc)
     return await _update_command(request, session, form, form_name, lambda n, *at: n.edit(*at, data))
@@ -439,6 +440,18 @@ async def edit_story(request: Request, session: DeskSession, form: Form) -> Resp
 @editors_only
 async def story_status(request: Request, session: DeskSession, form: Form) -> Response:
     return await _change_story(request, session, form, "status", {"status": form.get("status", "")})
+
+
+@editors_only
+async def set_byline(request: Request, session: DeskSession, form: Form) -> Response:
+    """The editor's own display name (the desk's "Your byline"), then back to the desk."""
+    slug = request.path_params["slug"]
+    try:
+        data = validate(ProfileIn, {"display_name": " ".join(form.get("display_name", "").split())})
+        await newsroom(request).set_display_name(session.editor_id, data.display_name)
+    except Invalid as exc:
+        return await _refused(request, session, "profile", form, exc)
+    return done(request, desk_url(slug), {"display_name": data.display_name})
 
 
 # -- the queue: drafts and scheduled updates --------------------------------------
@@ -508,6 +521,7 @@ routes = [
     Route("/admin/stories/{slug}", edit_story, methods=["POST"]),
     Route("/admin/stories/{slug}/status", story_status, methods=["POST"]),
     Route("/admin/stories/{slug}/readers", story_readers, methods=["GET"]),
+    Route("/admin/stories/{slug}/profile", set_byline, methods=["POST"]),
     Route("/admin/stories/{slug}/updates", post_update, methods=["POST"]),
     Route("/admin/stories/{slug}/updates/{update_id:int}", get_update, methods=["GET"]),
     Route("/admin/stories/{slug}/updates/{update_id:int}", edit_update, methods=["POST"]),

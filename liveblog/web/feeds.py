@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .. import media, render
+from .. import i18n, media, render
 from ..errors import Invalid, NotFound, NotImplementedFormat, StoryNotFound
 from ..models import Story, Update
 from .cached import CORS, JSON, cached, json_bytes
@@ -31,6 +31,24 @@ FEED_ENTRIES = 50
 ATOM = "http://www.w3.org/2005/Atom"
 
 EMBED_WIDTH, EMBED_HEIGHT = 600, 700  # the iframe's size when the consumer asks nothing
+
+
+def _(message: str) -> str:  # marks a message for extraction (babel.cfg); translated per story below
+    return message
+
+
+CORRECTED = _("Corrected %(time)s: %(note)s")
+
+
+def _content(update: Update, story: Story, base: str) -> str:
+    """An entry's HTML: the update's, and its correction note after it, as readers see it."""
+    html = _absolute(update.body_html, base)
+    if update.correction:
+        language = i18n.effective(story.language)
+        note = i18n.translations(language).gettext(CORRECTED) % {
+            "time": i18n.clock(update.corrected_at, language), "note": update.correction}
+        html += f'<p class="correction">{escape(note)}</p>'
+    return html
 
 
 def _tag(base: str, story: Story, *rest: str) -> str:
@@ -75,11 +93,11 @@ def atom_feed(story: Story, updates: list[Update], base: str, key_events: bool =
         add(entry, "published", render.iso(update.created_at))
         add(entry, "updated", render.iso(update.edited_at or update.created_at))
         add(entry, "link", rel="alternate", type="text/html", href=f"{url}#update-{update.id}")
-        if update.author:
-            add(add(entry, "author"), "name", update.author)
+        if update.shown_author:
+            add(add(entry, "author"), "name", update.shown_author)
         if update.key_event:
             add(entry, "category", term="key-event", label="Key event")
-        add(entry, "content", _absolute(update.body_html, base), type="html")
+        add(entry, "content", _content(update, story, base), type="html")
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="utf-8", xml_declaration=False)
 
 

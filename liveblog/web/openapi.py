@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from .common import api_json
-from ..inputs import MAX_BODY, StoryIn, StoryPatch, UpdateIn, UpdatePatch
+from ..inputs import MAX_BODY, MAX_CORRECTION, StoryIn, StoryPatch, UpdateIn, UpdatePatch
 from .api import MAX_LIMIT
 
 _TIME = {"type": "string", "format": "date-time"}
@@ -45,6 +45,23 @@ SHAPES: dict[str, Any] = {
             "edited_at": _NULLABLE_TIME,
             "key_event": {"type": "boolean"},
             "pinned": {"type": "boolean"},
+            "edited_by": {"type": "string", "description": "The byline of whoever changed the text last"},
+            "correction": {"type": "string", "maxLength": MAX_CORRECTION,
+                           "description": "The newest correction note readers are shown"},
+            "corrected_at": _NULLABLE_TIME,
+        },
+    },
+    "Revision": {
+        "type": "object",
+        "description": "One change of an update's text: the text it replaced, who made it, when, and its note",
+        "required": ["number", "body", "headline", "editor", "created_at", "correction"],
+        "properties": {
+            "number": {"type": "integer", "minimum": 1},
+            "body": {"type": "string"},
+            "headline": {"type": "string"},
+            "editor": {"type": "string"},
+            "created_at": _TIME,
+            "correction": {"type": "string"},
         },
     },
     "QueuedUpdate": {
@@ -231,6 +248,19 @@ def document() -> dict[str, Any]:
                     "operationId": "deleteUpdate",
                     "security": _SECURED,
                     "responses": {"204": {"description": "Deleted"}, **_errors(401, 404, 422)},
+                },
+            },
+            "/api/stories/{slug}/updates/{update_id}/revisions": {
+                "parameters": [_SLUG, _UPDATE_ID],
+                "get": {
+                    "operationId": "listRevisions",
+                    "responses": {
+                        "200": _json({"type": "object", "required": ["update", "revisions"], "properties": {
+                            "update": _ref("Update"),
+                            "revisions": {"type": "array", "items": _ref("Revision")}}},
+                            "The update as it is now, and each change of its text, oldest first"),
+                        **_errors(404),
+                    },
                 },
             },
             "/api/stories/{slug}/drafts": {"parameters": [_SLUG], "get": _queue_list(

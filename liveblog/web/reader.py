@@ -87,6 +87,29 @@ async def embed(request: Request) -> Response:
     return await cached(request, request.path_params["slug"], ("embed",), lambda _: _embed_html(request), HTML)
 
 
+async def _history_html(request: Request, update_id: int) -> bytes:
+    slug = request.path_params["slug"]
+    store = services(request).store
+    story = await blocking(store.get_story, slug)
+    update, revisions = await blocking(store.revisions, slug, update_id)
+    changes, original = render.history(update, revisions)
+    base = base_url(request)
+    return render_template("history.html", language=story.language, story=story, update=update, changes=changes,
+                           original=original, story_url=f"{base}/stories/{slug}").encode()
+
+
+async def history(request: Request) -> Response:
+    """An update's public history: each change of its text, who made it, when, its
+    correction note, and what it changed. Cached like the story page: every change of
+    the text appends an event, so an entry is never older than the history it shows."""
+    update_id = request.path_params["update_id"]
+
+    async def body(event_id: int) -> tuple[int, bytes]:
+        return event_id, await _history_html(request, update_id)
+
+    return await cached(request, request.path_params["slug"], ("history", update_id), body, HTML)
+
+
 async def healthz(request: Request) -> Response:
     try:
         await blocking(services(request).store.ping)
@@ -99,5 +122,6 @@ routes = [
     Route("/", index, methods=["GET"]),
     Route("/stories/{slug}", story, methods=["GET"]),
     Route("/stories/{slug}/embed", embed, methods=["GET"]),
+    Route("/stories/{slug}/updates/{update_id:int}/history", history, methods=["GET"]),
     Route("/healthz", healthz, methods=["GET"]),
 ]

@@ -1,0 +1,65 @@
+"""Migration 0006 (revisions, bylines, corrections, display names) on SQLite and on
+PostgreSQL: it upgrades a database holding updates written before it, matches the models,
+and goes down and up again."""
+
+from __future__ import annotations
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+from backing_services import postgres_database
+from liveblog import db
+from liveblog.store import Store
+
+NEW = {"revision", "byline", "edited_by", "correction", "corrected_at", "display_name",
+       "ix_revision_update_id", "uq_revision_update_number"}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrations.db'}"
+        return
+    with postgres_database("migrations") as url:
+        yield url
+
+
+def differences_in_0006(engine) -> list:
+    """What the models say of 0006's tables and columns that the migrated schema does not."""
+    with engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    return [d for d in diffs if any(name in repr(d) for name in NEW)]
+
+
+def test_0006_upgrades_old_updates_matches_the_models_and_goes_down_and_up(database_url):
+    engine = db.make_engine(database_url)
+    config = db.alembic_config(engine)
+    try:
+        command.upgrade(config, "0005_story_language")
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO story (slug, title, summary, status, caption, credit, created_at) "
+                              "VALUES ('old', 'Old', '', 'live', '', '', CURRENT_TIMESTAMP)"))
+            conn.execute(text(
+                'INSERT INTO "update" (story_id, body, body_html, headline, author, status, created_at, '
+                "key_event, pinned) SELECT id, 'Before', '<p>Before</p>', '', 'alice', 'published', "
+                "CURRENT_TIMESTAMP, false, false FROM story WHERE slug = 'old'"))
+        command.upgrade(config, "head")
+        assert differences_in_0006(engine) == []
+
+        store = Store(engine)
+        (old,), _ = store.list_updates("old")
+        assert (old.shown_author, old.byline, old.correction, old.corrected_at) == ("alice", "", "", None)
+        store.edit_update("old", old.id, editor="nadia", editor_byline="Nadia Editor", body="After",
+                          correction="Fixed a word.")
+        _, revisions = store.revisions("old", old.id)
+        assert [(r.number, r.body) for r in revisions] == [(1, "Before")]
+
+        command.downgrade(config, "0005_story_language")
+        command.upgrade(config, "head")
+        assert differences_in_0006(engine) == []
+    finally:
+        engine.dispose()
