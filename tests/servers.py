@@ -194,6 +194,11 @@ class Server(_Client):
             raise RuntimeError(f"server did not start:\n{self.log.read_text()}") from None
         return self
 
+    def memory_kib(self, field: str = "VmRSS") -> int:
+        """The process's memory from /proc: VmRSS (resident now) or VmHWM (its peak so far)."""
+        with open(f"/proc/{self.process.pid}/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
+
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, sig)

@@ -170,11 +170,6 @@ def bombs() -> dict[str, bytes]:
     return made
 
 
-def memory_kib(server, field: str) -> int:
-    with open(f"/proc/{server.process.pid}/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
-
-
 def test_a_49_megapixel_png_is_refused_before_it_is_decoded(server, bombs):
     assert len(bombs["PNG"]) < 1024 * 1024
     before = stored_files(server)
@@ -187,7 +182,7 @@ def test_a_49_megapixel_png_is_refused_before_it_is_decoded(server, bombs):
 def test_49_megapixel_jpegs_are_decoded_small_take_little_memory_and_block_no_one(start_server, bombs):
     server = start_server()  # its own process, so its peak memory is this test's alone
     slug = server.new_story("Bombs")["slug"]
-    baseline = memory_kib(server, "VmHWM")
+    baseline = server.memory_kib("VmHWM")
     finished: list[str] = []
 
     def send(n: int) -> httpx.Response:
@@ -206,5 +201,5 @@ def test_49_megapixel_jpegs_are_decoded_small_take_little_memory_and_block_no_on
     for r in answers:
         assert r.status_code == 201, r.text
         assert r.json()["width"] == media.MAX_WIDTH
-    grown = memory_kib(server, "VmHWM") - baseline
+    grown = server.memory_kib("VmHWM") - baseline
     assert grown < 300 * 1024, f"four 49-megapixel uploads took the server's peak memory up {grown // 1024} MiB"

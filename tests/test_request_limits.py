@@ -14,11 +14,6 @@ from desk import Desk, make_editor
 from servers import server_starter
 
 
-def memory_kib(server, field: str = "VmRSS") -> int:
-    with open(f"/proc/{server.process.pid}/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """A `liveblog serve` process of this module's own: its memory is what is measured."""
@@ -57,7 +52,7 @@ def chunks(total: int, size: int = MIB):
 def test_a_64_mib_unauthenticated_body_is_refused_without_the_process_growing(server, story):
     url = f"{server.url}/stories/{story}/subscriptions"
     headers = {"Content-Type": "application/json"}
-    before, peak_before = memory_kib(server), memory_kib(server, "VmHWM")
+    before, peak_before = server.memory_kib(), server.memory_kib("VmHWM")
 
     def send(declared: bool) -> httpx.Response:
         # Declared: refused on its Content-Length. Chunked: refused once 1 MiB has come.
@@ -74,7 +69,7 @@ def test_a_64_mib_unauthenticated_body_is_refused_without_the_process_growing(se
             assert answer.status_code == 413, answer.text
             assert answer.json()["errors"]["request"] == f"The request is larger than {MAX_REQUEST_BYTES // 1024} KiB."
     assert any(isinstance(a, httpx.Response) for a in answers)
-    grown = memory_kib(server, "VmHWM") - max(before, peak_before)
+    grown = server.memory_kib("VmHWM") - max(before, peak_before)
     assert grown < 16 * 1024, f"the server's peak memory grew by {grown // 1024} MiB"
 
 

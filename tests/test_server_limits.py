@@ -21,11 +21,6 @@ def server(tmp_path_factory):
         s.stop()
 
 
-def rss_kib(server) -> int:
-    with open(f"/proc/{server.process.pid}/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
-
-
 def read_until_closed(sock: socket.socket, timeout: float) -> bytes:
     """Everything the server sends until it closes the connection (bounded by `timeout`)."""
     sock.settimeout(timeout)
@@ -46,7 +41,7 @@ def test_a_head_that_never_ends_is_timed_out(server):
 
 
 def test_a_huge_head_is_refused_before_it_is_read(server):
-    before = rss_kib(server)
+    before = server.memory_kib()
     sock = socket.create_connection(("127.0.0.1", server.port))
     sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-Huge: ")
     sent, refused = 0, False
@@ -64,7 +59,7 @@ def test_a_huge_head_is_refused_before_it_is_read(server):
         pass
     assert refused or answer.startswith(b"HTTP/1.1 431 "), (sent, answer[:80])
     assert sent < 10 * 1024 * 1024, f"the server read {sent} bytes of a head before refusing it"
-    assert rss_kib(server) - before < 20 * 1024
+    assert server.memory_kib() - before < 20 * 1024
     # A head of an ordinary size is still fine.
     r = httpx.get(server.url + "/healthz", headers={"X-Ordinary": "b" * 8000})
     assert r.status_code == 200

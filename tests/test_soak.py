@@ -33,11 +33,6 @@ MIB = 1024 * 1024
 MEMORY_SLACK_KIB = 96 * 1024
 
 
-def rss_kib(server) -> int:
-    with open(f"/proc/{server.process.pid}/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
-
-
 def bomb(fmt: str) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (8574, 5715), (200, 30, 30)).save(out, fmt)  # 49 megapixels
@@ -168,14 +163,14 @@ async def soak(server, slug: str, desk_cookies, csrf: str, images: dict[str, byt
         "page": [until(stop, story_page)],
     }
     running = {kind: [asyncio.ensure_future(c) for c in coros] for kind, coros in hostile.items()}
-    peak = rss_kib(server)
+    peak = server.memory_kib()
 
     posted = []
     for n in range(POSTS):
         r = await api.post(f"/api/stories/{slug}/updates", json={"body": f"Update {n} under fire."})
         assert r.status_code == 201, r.text
         posted.append(r.json()["id"])
-        peak = max(peak, rss_kib(server))
+        peak = max(peak, server.memory_kib())
     for reader in readers:
         reader.expect(set(posted))
     waits = [asyncio.ensure_future(r.complete.wait()) for r in readers]
@@ -205,7 +200,7 @@ def test_hostile_clients_beside_a_thousand_readers(start_server, tmp_path):
     # Warm up every path once, so one-time costs (libraries, caches) are in the baseline.
     assert server.api("POST", "/api/media", files={"file": ("w.jpg", images["JPEG"], "image/jpeg")}).status_code == 201
     server.post(slug, "Before the soak.")
-    baseline = rss_kib(server)
+    baseline = server.memory_kib()
 
     result = asyncio.run(soak(server, slug, editor.http.cookies, editor.csrf, images))
     answers = result["answers"]
@@ -223,5 +218,5 @@ def test_hostile_clients_beside_a_thousand_readers(start_server, tmp_path):
     assert set(answers["subscriptions"]) <= {201, 422, 429}
     assert set(answers["images"]) <= {201, 422, 429}
     assert set(result["desk"]) <= {200, 429} and 200 in result["desk"]
-    wait_until(lambda: rss_kib(server) - baseline < MEMORY_SLACK_KIB, 60, "the server's memory to come back down")
+    wait_until(lambda: server.memory_kib() - baseline < MEMORY_SLACK_KIB, 60, "the server's memory to come back down")
     assert httpx.get(f"{server.url}/stories/{slug}").status_code == 200
