@@ -103,6 +103,13 @@ class PayloadTooLarge(LiveblogError):
         self.limit = limit
 
 
+class BodyTooSlow(LiveblogError):
+    status_code = 408
+
+    def __init__(self, seconds: float):
+        super().__init__(f"The request body did not arrive in time ({seconds:g} s); send it again.")
+
+
 class BadJSON(LiveblogError):
     status_code = 400
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -20,7 +21,7 @@ from pydantic import (
 from typing_extensions import Annotated
 
 from . import i18n
-from .errors import BadJSON, Invalid, PayloadTooLarge
+from .errors import BadJSON, BodyTooSlow, Invalid, PayloadTooLarge
 from .media import MAX_BYTES as MAX_IMAGE_BYTES
 from .media import NAME_RE as MEDIA_NAME_RE
 from .store import SLUG_RE
@@ -29,6 +30,11 @@ MAX_BODY = 50_000
 MAX_REQUEST_BYTES = 1024 * 1024
 # An image upload: the image itself, its multipart envelope and the caption fields.
 MAX_UPLOAD_BYTES = MAX_IMAGE_BYTES + 64 * 1024
+# How long a request body may take to arrive (BodyLimit): between two of its parts, and
+# in all (an image's 10 MiB over a slow phone connection gets longer).
+BODY_IDLE_SECONDS = 20.0
+BODY_SECONDS = 60.0
+UPLOAD_SECONDS = 300.0
 UPLOAD_PATH = "/api/media"
 MAX_JSON_DEPTH = 16  # our bodies are two levels deep; far more is an attack on the parser
 
@@ -240,13 +246,20 @@ def whole_number(raw: str) -> int | None:
 
 
 class BodyLimit:
-    """Caps every request body before it is read, on every route: the same 413 for all.
+    """Caps every request body before it is read, on every route: the same 413 for all;
+    and bounds the time it may take to arrive: 408.
 
     An ASGI wrapper around the application's routes: the `receive` it hands on refuses a
     body whose Content-Length is over the cap before reading any of it, and one sent in
     chunks as soon as the bytes received pass the cap. A handler that never reads its body
     never pays for it: uvicorn drops what arrives after the answer, without keeping it.
     Image uploads (`UPLOAD_PATH`) get their own, larger cap.
+
+    While a body is incomplete, each part must come within BODY_IDLE_SECONDS of the one
+    before and the whole within BODY_SECONDS (UPLOAD_SECONDS for an image): without this a
+    client trickling a form a byte at a time holds its handler (and a database-backed
+    session) for good. Once the body is in, `receive` is left alone: it then only waits
+    for the client to go away, which may rightly take as long as a response does.
     """
 
     def __init__(self, app, limit: int = MAX_REQUEST_BYTES, upload_limit: int = MAX_UPLOAD_BYTES):
@@ -258,19 +271,32 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.upload_limit if scope["path"] == UPLOAD_PATH else self.limit
+        upload = scope["path"] == UPLOAD_PATH
+        limit = self.upload_limit if upload else self.limit
+        allowed = UPLOAD_SECONDS if upload else BODY_SECONDS
+        deadline = asyncio.get_running_loop().time() + allowed
         declared = next((value for name, value in scope["headers"] if name == b"content-length"), b"")
         received = 0
+        complete = False
 
         async def capped_receive():
-            nonlocal received
+            nonlocal received, complete
+            if complete:
+                return await receive()
             if declared.isdigit() and int(declared) > limit:
                 raise PayloadTooLarge(limit)
-            message = await receive()
+            left = deadline - asyncio.get_running_loop().time()
+            try:
+                message = await asyncio.wait_for(receive(), max(min(BODY_IDLE_SECONDS, left), 0))
+            except TimeoutError:
+                raise BodyTooSlow(BODY_IDLE_SECONDS if left > BODY_IDLE_SECONDS else allowed) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
                     raise PayloadTooLarge(limit)
+                complete = not message.get("more_body", False)
+            else:
+                complete = True
             return message
 
         await self.app(scope, capped_receive, send)
