@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from datetime import datetime, timedelta, timezone
 from typing import Literal
 
@@ -30,6 +31,8 @@ MAX_REQUEST_BYTES = 1024 * 1024
 # An image upload: the image itself, its multipart envelope and the caption fields.
 MAX_UPLOAD_BYTES = MAX_IMAGE_BYTES + 64 * 1024
 UPLOAD_PATH = "/api/media"
+DESK_UPLOAD_PATH = re.compile(r"^/admin/stories/[^/]+/media$")  # the desk's own upload form
+MAX_HEADLINE = 300
 MAX_JSON_DEPTH = 16  # our bodies are two levels deep; far more is an attack on the parser
 
 Text = Annotated[str, StringConstraints(strict=True, strip_whitespace=True)]
@@ -111,7 +114,7 @@ class StoryPatch(_Input):
 
 
 Body = Annotated[str, StringConstraints(strict=True, max_length=MAX_BODY)]
-Headline = Annotated[Text, StringConstraints(max_length=300)]
+Headline = Annotated[Text, StringConstraints(max_length=MAX_HEADLINE)]
 
 
 MAX_SCHEDULE_AHEAD = timedelta(days=366)
@@ -214,6 +217,11 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
     return errors
 
 
+def is_upload(path: str) -> bool:
+    """An image upload's path, which gets the larger cap: the API's, or a desk's."""
+    return path == UPLOAD_PATH or DESK_UPLOAD_PATH.match(path) is not None
+
+
 def whole_number(raw: str) -> int | None:
     """`raw` as a whole number when it is written in ASCII digits, else None.
 
@@ -232,7 +240,7 @@ class BodyLimit:
     body whose Content-Length is over the cap before reading any of it, and one sent in
     chunks as soon as the bytes received pass the cap. A handler that never reads its body
     never pays for it: uvicorn drops what arrives after the answer, without keeping it.
-    Image uploads (`UPLOAD_PATH`) get their own, larger cap.
+    Image uploads (`is_upload`) get their own, larger cap.
     """
 
     def __init__(self, app, limit: int = MAX_REQUEST_BYTES, upload_limit: int = MAX_UPLOAD_BYTES):
@@ -244,7 +252,7 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.upload_limit if scope["path"] == UPLOAD_PATH else self.limit
+        limit = self.upload_limit if is_upload(scope["path"]) else self.limit
         declared = next((value for name, value in scope["headers"] if name == b"content-length"), b"")
         received = 0
 

@@ -74,6 +74,8 @@ class Update(SQLModel, table=True):
     publish_at: datetime | None = _time(nullable=True)
     created_at: datetime = _created()
     edited_at: datetime | None = _time(nullable=True)
+    # When it was deleted: the newsroom may restore it within its undo window.
+    deleted_at: datetime | None = _time(nullable=True)
     key_event: bool = False
     pinned: bool = False
 
