@@ -28,6 +28,13 @@ export class Preview {
     this.timers.set(form, setTimeout(() => this.request(form), TYPING_PAUSE_MS));
   }
 
+  // The form was sent or emptied: no preview, and none still on its way.
+  clear(form) {
+    clearTimeout(this.timers.get(form));
+    this.seqs.set(form, (this.seqs.get(form) || 0) + 1);
+    this.show(form, "");
+  }
+
   show(form, html) {
     const section = sectionOf(form);
     if (!section) return;

@@ -63,14 +63,14 @@ function openDesk(desk) {
     "post": (form, data) => {
       draft.forget(say(sent[data.status] || "posted"));
       form.reset();
-      preview.show(form, "");
+      preview.clear(form);
       applyAnswer(data, true);
       form.elements.body.focus();
     },
     "edit": (form, data) => {
       markSaved(form);
       form.closest("details").open = false;
-      preview.show(form, "");
+      preview.clear(form);
       note(form.closest(".desk-item"), "");
       applyAnswer(data, true);
     },
