@@ -84,7 +84,7 @@ def test_two_editors_and_a_reader_see_every_change_live(server, editors, context
 
     # Title, then close: every open page follows; the reader's banner goes.
     desk_b.locator("#story-title").fill("Flooding on the river road: live")
-    desk_b.get_by_role("button", name="Save title and summary").click()
+    desk_b.get_by_role("button", name="Save the story’s settings").click()
     expect(reader.locator("#story-title")).to_have_text("Flooding on the river road: live", timeout=LIVE)
     expect(desk_a.locator("#desk-title")).to_have_text("Flooding on the river road: live", timeout=LIVE)
     expect(reader.locator("#live-banner")).to_be_visible()
