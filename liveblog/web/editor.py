@@ -443,7 +443,16 @@ async def edit_update(request: Request, session: DeskSession, form: Form) -> Res
 
 @editors_only
 async def pin_update(request: Request, session: DeskSession, form: Form) -> Response:
+    """Pin or unpin. Pinning unpins the story's other pinned update: without script the
+    desk first asks (`replace` confirms); desk.js asks in the page before it sends."""
     pinned = form.get("pinned") == "1"
+    if pinned and "replace" not in form and not wants_json(request):
+        require_editor(session.editor, "pin an update")
+        slug, update_id = request.path_params["slug"], request.path_params["update_id"]
+        current = (await blocking(services(request).store.story_page, slug)).pinned
+        if current is not None and current.id != update_id:
+            label = current.headline or render.plain_text(current.body_html)[:100]
+            return await _desk_page(request, session, FormState(f"pin-{update_id}", form, {"replace": label}))
     return await _update_command(request, session, form, "pin", lambda n, *at: n.pin(*at, pinned))
 
 
