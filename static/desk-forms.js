@@ -20,10 +20,10 @@ function clearErrors(form) {
   if (alert) alert.hidden = true;
 }
 
-// Is `button` one a closed story refuses (data-live-only, on it or a fieldset around it)?
+// Is `button` one a closed story refuses (data-live-only) while it is closed?
 function refusedWhileClosed(button) {
   const desk = document.getElementById("desk");
-  return Boolean(desk && desk.dataset.status !== "live" && button.closest("[data-live-only]"));
+  return Boolean(desk && desk.dataset.status !== "live" && button.hasAttribute("data-live-only"));
 }
 
 // A field's error goes once the field is changed: an old "that time has passed" is not

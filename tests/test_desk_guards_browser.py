@@ -116,7 +116,7 @@ def test_a_closed_story_turns_off_what_it_refuses_at_load_and_live(server, name,
         open_desk(page, server, name, slug)
     published = mine.locator("#desk-updates .desk-item", has_text="Published before")
     scheduled = mine.locator("#scheduled .queue-item", has_text="Scheduled before")
-    expect(mine.locator("#post-body")).to_be_enabled()
+    expect(mine.get_by_role("button", name="Post update")).to_be_enabled()
     expect(mine.locator("#closed-note")).to_be_hidden()
 
     # Another editor closes it: the close form lists the scheduled update and asks.
@@ -127,8 +127,9 @@ def test_a_closed_story_turns_off_what_it_refuses_at_load_and_live(server, name,
 
     def refused(page) -> None:
         expect(page.locator("#closed-note")).to_be_visible(timeout=LIVE)
-        expect(page.locator("#post-body")).to_be_disabled()
         expect(page.get_by_role("button", name="Post update")).to_be_disabled()
+        expect(page.locator('#post-form [data-upload="post"]')).to_be_disabled()
+        expect(page.locator("#post-body")).to_be_editable()  # what is typed stays, and may be copied
         item = page.locator("#desk-updates .desk-item", has_text="Published before")
         expect(item.get_by_role("button", name="Pin")).to_be_disabled()
         item.get_by_text("Delete", exact=True).click()
@@ -145,7 +146,7 @@ def test_a_closed_story_turns_off_what_it_refuses_at_load_and_live(server, name,
     # Reopened: everything is back on, live.
     other.get_by_role("button", name="Reopen the story").click()
     expect(mine.locator("#closed-note")).to_be_hidden(timeout=LIVE)
-    expect(mine.locator("#post-body")).to_be_enabled()
+    expect(mine.get_by_role("button", name="Post update")).to_be_enabled()
     expect(published.get_by_role("button", name="Pin")).to_be_enabled()
 
 

@@ -505,6 +505,7 @@ async def story_status(request: Request, session: DeskSession, form: Form) -> Re
     if form.get("status") != "closed":
         return await _change_story(request, session, form, "status", {"status": form.get("status", "")})
     slug = request.path_params["slug"]
+    require_editor(session.editor, "close or reopen a story")
     try:
         choice = form.get("scheduled", "")
         if not choice:
