@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
@@ -104,6 +105,18 @@ def test_a_whole_desk_session_reaches_the_reader(server, contexts):
     expect(story.locator("article.update").last).to_contain_text("until Thursday")  # the oldest, still last
     expect(undo).to_have_count(0)
     expect(desk.locator("#desk-updates .desk-item", has_text="until Thursday")).to_be_visible(timeout=LIVE)
+
+    # The story's lead image, from its settings form: readers opening the page get it.
+    desk.get_by_text("Lead image", exact=True).click()
+    desk.locator("#story-file").set_input_files({"name": "dusk.jpg", "mimeType": "image/jpeg", "buffer": jpeg(1200, 700)})
+    desk.get_by_role("button", name="Upload and use as the lead image").click()
+    expect(desk.locator("#story-image-shown img")).to_be_visible()
+    expect(desk.locator("#story-image")).to_have_value(re.compile(r"^[0-9a-f]{24}-1200x700\.jpg$"))
+    desk.locator("#story-caption").fill("The estuary at dusk")
+    desk.get_by_role("button", name="Save the story’s settings").click()
+    expect(desk.locator("#story-form")).not_to_have_attribute("aria-busy", "true")
+    page = httpx.get(f"{server.url}/stories/{slug}").text
+    assert '<figure class="lead">' in page and 'alt="The estuary at dusk"' in page
 
     assert_not_reloaded(desk, reader)
     assert desk_errors == [] and reader_errors == []
