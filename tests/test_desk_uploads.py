@@ -74,7 +74,9 @@ def test_an_image_goes_into_the_post_with_everything_typed_kept(server, editor):
 ])
 def test_a_refused_image_comes_back_beside_the_field_with_the_text_kept(server, editor, image, status, words, tmp_path):
     slug = editor.start_story(f"Refused upload {status} {words}")
-    typed = {"headline": "Typed headline", "body": "Typed text that must survive.", "alt": "Typed alt", "upload": "post"}
+    # Every field of the post form, as a browser sends it by the upload button.
+    typed = {"headline": "Typed headline", "body": "Typed text that must survive.", "key_event": "on", "pinned": "on",
+             "publish_at": "", "tz_offset": "", "alt": "Typed alt", "caption": "", "credit": "", "upload": "post"}
     r = send(editor, slug, "post", typed, image)
     assert r.status_code == status and words in field_error(r.text, "post", "file")
     assert 'id="post-file" name="file"' in r.text and 'aria-invalid="true"' in r.text.split('id="post-file"')[1][:300]
