@@ -6,6 +6,7 @@ import asyncio
 import base64
 import binascii
 import json
+import re
 from datetime import datetime, timedelta, timezone
 from typing import Literal
 
@@ -36,6 +37,8 @@ BODY_IDLE_SECONDS = 20.0
 BODY_SECONDS = 60.0
 UPLOAD_SECONDS = 300.0
 UPLOAD_PATH = "/api/media"
+DESK_UPLOAD_PATH = re.compile(r"^/admin/stories/[^/]+/media$")  # the desk's own upload form
+MAX_HEADLINE = 300
 MAX_JSON_DEPTH = 16  # our bodies are two levels deep; far more is an attack on the parser
 
 Text = Annotated[str, StringConstraints(strict=True, strip_whitespace=True)]
@@ -117,7 +120,7 @@ class StoryPatch(_Input):
 
 
 Body = Annotated[str, StringConstraints(strict=True, max_length=MAX_BODY)]
-Headline = Annotated[Text, StringConstraints(max_length=300)]
+Headline = Annotated[Text, StringConstraints(max_length=MAX_HEADLINE)]
 
 
 MAX_SCHEDULE_AHEAD = timedelta(days=366)
@@ -234,6 +237,11 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
     return errors
 
 
+def is_upload(path: str) -> bool:
+    """An image upload's path, which gets the larger cap: the API's, or a desk's."""
+    return path == UPLOAD_PATH or DESK_UPLOAD_PATH.match(path) is not None
+
+
 def whole_number(raw: str) -> int | None:
     """`raw` as a whole number when it is written in ASCII digits, else None.
 
@@ -253,7 +261,7 @@ class BodyLimit:
     body whose Content-Length is over the cap before reading any of it, and one sent in
     chunks as soon as the bytes received pass the cap. A handler that never reads its body
     never pays for it: uvicorn drops what arrives after the answer, without keeping it.
-    Image uploads (`UPLOAD_PATH`) get their own, larger cap.
+    Image uploads (`is_upload`) get their own, larger cap.
 
     While a body is incomplete, each part must come within BODY_IDLE_SECONDS of the one
     before and the whole within BODY_SECONDS (UPLOAD_SECONDS for an image): without this a
@@ -271,7 +279,7 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        upload = scope["path"] == UPLOAD_PATH
+        upload = is_upload(scope["path"])
         limit = self.upload_limit if upload else self.limit
         allowed = UPLOAD_SECONDS if upload else BODY_SECONDS
         deadline = asyncio.get_running_loop().time() + allowed

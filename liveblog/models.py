@@ -81,6 +81,8 @@ class Update(SQLModel, table=True):
     # The newest correction note readers are shown, and when it was made.
     correction: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     corrected_at: datetime | None = _time(nullable=True)
+    # When it was deleted: the newsroom may restore it within its undo window.
+    deleted_at: datetime | None = _time(nullable=True)
     key_event: bool = False
     pinned: bool = False
 

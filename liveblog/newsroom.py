@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
 from anyio import to_thread
 
-from .errors import Forbidden, Invalid, LiveblogError
+from .errors import Forbidden, Invalid, LiveblogError, UpdateNotFound
 from .fanout import Hub
 from .inputs import StoryIn, StoryPatch, UpdateIn, UpdatePatch, validate
 from .models import Story, Update, utcnow
@@ -33,6 +33,13 @@ T = TypeVar("T")
 
 EDITOR, CONTRIBUTOR = "editor", "contributor"
 ROLES = (EDITOR, CONTRIBUTOR)
+
+# How long a deleted update may be brought back ("Deleted · Undo" on the desk).
+RESTORE_WINDOW = timedelta(minutes=5)
+
+# What closing a story does with its scheduled updates: publish them first, send them
+# back among the drafts, or keep them (any overdue by the reopening then go out at once).
+SCHEDULED_ON_CLOSE = ("publish", "cancel", "keep")
 
 
 @dataclass(frozen=True)
@@ -96,7 +103,19 @@ class Newsroom:
         require_editor(author, "close or reopen a story" if "status" in changes else "change a story")
         return await self._write(self.store.update_story, slug, **changes)
 
-    async def close(self, author: Author, slug: str) -> Story:
+    async def close(self, author: Author, slug: str, scheduled: str = "keep") -> Story:
+        """Close the story; its scheduled updates are first published now, or cancelled
+        (back among the drafts), or kept for the reopening (`scheduled`)."""
+        require_editor(author, "close or reopen a story")
+        if scheduled not in SCHEDULED_ON_CLOSE:
+            raise Invalid({"scheduled": "Say whether to publish, cancel or keep the scheduled updates."})
+        if scheduled != "keep":
+            command = self.publish if scheduled == "publish" else self.unschedule
+            for update in await to_thread.run_sync(self.store.queued_updates, slug, "scheduled"):
+                try:
+                    await command(author, slug, update.id)
+                except UpdateNotFound:
+                    continue  # published or cancelled meanwhile, by the scheduler or another desk
         return await self.change_story(author, slug, StoryPatch(status="closed"))
 
     async def reopen(self, author: Author, slug: str) -> Story:
@@ -144,9 +163,16 @@ class Newsroom:
         require_editor(author, "pin an update")
         return await self._write(self.store.edit_update, slug, update_id, pinned=pinned)
 
-    async def delete(self, author: Author, slug: str, update_id: int) -> int:
+    async def delete(self, author: Author, slug: str, update_id: int) -> Update:
+        """Take an update off readers' pages; it may be restored for RESTORE_WINDOW."""
         require_editor(author, "delete an update")
         return await self._write(self.store.delete_update, slug, update_id)
+
+    async def restore(self, author: Author, slug: str, update_id: int, now: datetime | None = None) -> Update:
+        """Undo a delete made within RESTORE_WINDOW: readers get the update again, as posted."""
+        require_editor(author, "restore a deleted update")
+        since = (now or utcnow()) - RESTORE_WINDOW
+        return await self._write(self.store.restore_update, slug, update_id, since)
 
     # -- the queue: drafts and scheduled updates ---------------------------------
 

@@ -22,7 +22,8 @@ def ngettext(singular: str, plural: str) -> tuple[str, str]:
     return singular, plural
 
 
-# The reader's page and the embed. (The desk's sentences are not in the catalogs yet.)
+# The reader's page and the embed, and the desk's newer sentences (its older ones are not
+# in the catalogs yet).
 MESSAGES: dict[str, str | tuple[str, str]] = {
     "agoNow": _("just now"),
     "agoMinutes": ngettext("{n} min ago", "{n} min ago"),
@@ -47,6 +48,16 @@ MESSAGES: dict[str, str | tuple[str, str]] = {
     "followPush": _("Notify me of key events"),
     "unfollowPush": _("Stop notifications"),
     "pushBlocked": _("Notifications are blocked for this site"),
+    # the desk: counts, the pin's confirmation, images
+    "charCount": ngettext("{count} of {limit} character", "{count} of {limit} characters"),
+    "charsLeft": ngettext("{count} character left", "{count} characters left"),
+    "charsOver": ngettext("{count} character over the limit", "{count} characters over the limit"),
+    "replacesPin": _("This replaces the pinned update: {headline}"),
+    "chooseImage": _("Choose an image first."),
+    "imageTooLarge": _("The image is too large: at most {mb} MB."),
+    "imageUploading": _("Uploading the image…"),
+    "imageAdded": _("Image added to the text"),
+    "leadImageReady": _("Image uploaded: save the story’s settings to make it the lead image."),
 }
 
 

@@ -418,15 +418,48 @@ class Store:
             rows = list(s.exec(select(Revision).where(Revision.update_id == update.id).order_by(Revision.number)))
         return update, rows
 
-    def delete_update(self, slug: str, update_id: int) -> Written[int]:
+    def delete_update(self, slug: str, update_id: int) -> Written[Update]:
+        """Take a published update off readers' pages. The row stays (status deleted, with
+        its time, and its pin as it was) so that `restore_update` can bring it back."""
         with self._writing() as s:
             story = self._locked_story(s, slug, live=True)
             update = self._published_update(s, story, update_id)
             update.status = "deleted"
-            update.pinned = False
+            update.deleted_at = utcnow()
             s.add(update)
             event_id = self._append(s, story.id, UpdateDeleted(update.id, slug))
-        return Written(update_id, story.id, event_id)
+        return Written(update, story.id, event_id)
+
+    def restore_update(self, slug: str, update_id: int, deleted_since: datetime) -> Written[Update]:
+        """Bring back an update deleted at `deleted_since` or later: readers get its `update`
+        event again, in its place in time. Its pin comes back unless another update has
+        been pinned since."""
+        with self._writing() as s:
+            story = self._locked_story(s, slug, live=True)
+            update = s.get(Update, update_id)
+            if update is None or update.story_id != story.id or update.status != "deleted":
+                raise UpdateNotFound(update_id)
+            if update.deleted_at is None or update.deleted_at < deleted_since:
+                raise Invalid({"update": "It is too late to undo this deletion; post the update again instead."})
+            update.status = "published"
+            update.deleted_at = None
+            if update.pinned:
+                pinned = s.exec(self._published(story.id).where(Update.pinned, Update.id != update.id)).first()
+                update.pinned = pinned is None
+            s.add(update)
+            s.flush()
+            event_id = self._append(s, story.id, UpdatePosted.of(update, slug, story.language))
+        return Written(update, story.id, event_id)
+
+    def recently_deleted(self, slug: str, deleted_since: datetime) -> list[Update]:
+        """Updates deleted at `deleted_since` or later, newest deletion first (the desk's undo)."""
+        story = self.get_story(slug)
+        with self._reading() as s:
+            return list(s.exec(
+                select(Update)
+                .where(Update.story_id == story.id, Update.status == "deleted", Update.deleted_at >= deleted_since)
+                .order_by(Update.deleted_at.desc(), Update.id.desc())
+            ))
 
     def _published(self, story_id: int):
         return select(Update).where(Update.story_id == story_id, Update.status == "published")

@@ -20,7 +20,28 @@ function clearErrors(form) {
   if (alert) alert.hidden = true;
 }
 
-function showErrors(form, errors) {
+// Is `button` one a closed story refuses (data-live-only) while it is closed?
+function refusedWhileClosed(button) {
+  const desk = document.getElementById("desk");
+  return Boolean(desk && desk.dataset.status !== "live" && button.hasAttribute("data-live-only"));
+}
+
+// A field's error goes once the field is changed: an old "that time has passed" is not
+// left beside a time that no longer says it.
+function clearFixed(event) {
+  const field = event.target;
+  if (!field.form || !field.name || !field.form.dataset.deskForm) return;
+  const slot = field.form.querySelector(`[data-error-for="${field.name}"]`);
+  if (slot && !slot.hidden) {
+    slot.textContent = "";
+    slot.hidden = true;
+  }
+  field.removeAttribute("aria-invalid");
+}
+document.addEventListener("input", clearFixed);
+document.addEventListener("change", clearFixed);
+
+export function showErrors(form, errors) {
   Object.entries(errors).forEach(([key, message]) => {
     const slot = errorSlot(form, key);
     if (!slot) return;
@@ -41,7 +62,9 @@ function send(form, csrf) {
   form.setAttribute("aria-busy", "true");
   const headers = { "Accept": "application/json" };
   if (csrf) headers["X-CSRF-Token"] = csrf;
-  return fetch(form.action, { method: "POST", body: new URLSearchParams(new FormData(form)), headers, credentials: "same-origin" })
+  // The text fields only: an image goes by its own upload (desk-images.js).
+  const fields = Array.from(new FormData(form)).filter(([, value]) => typeof value === "string");
+  return fetch(form.action, { method: "POST", body: new URLSearchParams(fields), headers, credentials: "same-origin" })
     .then((response) => response.json().catch(() => null).then((data) => {
       if (response.ok) return data;
       let errors = data && data.errors ? data.errors : {};
@@ -53,19 +76,23 @@ function send(form, csrf) {
       return null;
     })
     .finally(() => {
-      buttons.forEach((b) => { b.disabled = false; });
+      buttons.forEach((b) => { b.disabled = refusedWhileClosed(b); });
       form.removeAttribute("aria-busy");
     });
 }
 
 // Sends every form marked data-desk-form="kind" that `onSent` knows, then hands the
-// answer to onSent[kind](form, data).
-export function sendForms(onSent, csrf) {
+// answer to onSent[kind](form, data). `checks[kind](form)`, when given, may say false
+// (the editor did not confirm): then nothing is sent. An upload button's submit is left
+// to desk-images.js.
+export function sendForms(onSent, csrf, checks = {}) {
   document.addEventListener("submit", (event) => {
     const form = event.target;
     const kind = form.dataset && form.dataset.deskForm;
     if (!kind || !onSent[kind]) return;
+    if (event.submitter && event.submitter.dataset.upload) return;
     event.preventDefault();
+    if (checks[kind] && !checks[kind](form)) return;
     const item = form.closest(".desk-item");
     if (item) item.dataset.saving = "yes";
     send(form, csrf).then((data) => {
@@ -78,7 +105,8 @@ export function sendForms(onSent, csrf) {
 // What the form holds now becomes what it started with: it is no longer dirty.
 export function markSaved(form) {
   Array.from(form.elements).forEach((el) => {
-    if (el.type === "checkbox") el.defaultChecked = el.checked;
+    if (el.type === "checkbox" || el.type === "radio") el.defaultChecked = el.checked;
+    else if (el.type === "file") el.value = "";
     else if (el.type !== "hidden" && "defaultValue" in el) el.defaultValue = el.value;
   });
 }
@@ -87,6 +115,7 @@ export function markSaved(form) {
 export function dirty(form) {
   return Array.from(form.elements).some((el) => {
     if (el.type === "checkbox") return el.checked !== el.defaultChecked;
+    if (el.type === "radio") return false;  // a choice, not text to lose
     return el.type !== "hidden" && "defaultValue" in el && el.value !== el.defaultValue;
   });
 }

@@ -6,7 +6,15 @@ import { dirty } from "./desk-forms.js";
 export function fromTemplate(templateId, id) {
   const holder = document.createElement("template");
   holder.innerHTML = document.getElementById(templateId).innerHTML.replace(/__ID__/g, String(Number(id))).trim();
-  return holder.content.firstElementChild;
+  const item = holder.content.firstElementChild;
+  const desk = document.getElementById("desk");
+  liveOnly(item, !desk || desk.dataset.status === "live");
+  return item;
+}
+
+// What a closed story refuses (data-live-only) is disabled below `root` while it is closed.
+export function liveOnly(root, live) {
+  root.querySelectorAll("[data-live-only]").forEach((el) => { el.disabled = !live; });
 }
 
 // Says something about the item beside it (empty text: nothing).

@@ -6,13 +6,17 @@
 // posts and the server redirects back. This module wires the parts together.
 import { DRAFT, PUBLISHED, SCHEDULED } from "./kinds.js";
 import { follow } from "./desk-connection.js";
+import { counters } from "./desk-count.js";
 import { Draft } from "./desk-drafts.js";
 import { markSaved, sendForms } from "./desk-forms.js";
+import { imageUploads } from "./desk-images.js";
 import { note } from "./desk-items.js";
+import { warnBeforeLeaving } from "./desk-leave.js";
 import { UpdateList } from "./desk-list.js";
 import { Preview } from "./desk-preview.js";
 import { Queue } from "./desk-queue.js";
-import { applyStory } from "./desk-story.js";
+import { applyStory, closeChoices } from "./desk-story.js";
+import { Deleted } from "./desk-undo.js";
 import { zoneFields } from "./desk-zone.js";
 import { say } from "./text.js";
 import { localTimes } from "./times.js";
@@ -29,7 +33,12 @@ function openDesk(desk) {
   const queue = new Queue(desk.dataset.me);
   const postForm = document.getElementById("post-form");
   const draft = new Draft(desk.dataset.slug, postForm, document.getElementById("draft-status"));
-  const preview = new Preview(postForm.elements.body, desk.dataset.csrf);
+  const preview = new Preview(desk.dataset.slug, desk.dataset.csrf, desk.dataset.me);
+  const deleted = new Deleted(document.getElementById("desk-deleted"), Number(desk.dataset.restoreSeconds));
+  counters(postForm);
+  imageUploads(desk.dataset.csrf);
+  warnBeforeLeaving();
+  closeChoices();
 
   // What the server answered to one of this desk's own forms, or what another desk did:
   // a queued update carries its status, a published one has left the queue.
@@ -43,7 +52,7 @@ function openDesk(desk) {
   }
 
   const streams = follow(desk, {
-    update: (data) => updates.apply(data),
+    update: (data) => { deleted.drop(data.id); updates.apply(data); },
     remove: (data) => updates.remove(data.id, false),
     story: (data) => applyStory(desk, data),
     queued: (data) => queue.apply(data, false),
@@ -54,7 +63,7 @@ function openDesk(desk) {
     "post": (form, data) => {
       draft.forget(say(sent[data.status] || "posted"));
       form.reset();
-      preview.show("");
+      preview.clear(form);
       applyAnswer(data, true);
       form.elements.body.focus();
     },
@@ -63,6 +72,7 @@ function openDesk(desk) {
       if (form.elements.correction) form.elements.correction.value = "";
       markSaved(form);
       form.closest("details").open = false;
+      preview.clear(form);
       note(form.closest(".desk-item"), "");
       applyAnswer(data, true);
     },
@@ -72,14 +82,19 @@ function openDesk(desk) {
       applyAnswer(data, true);
     },
     "pin": (form, data) => updates.apply(data),
-    "delete": (form, data) => updates.remove(data.id, true),
+    "delete": (form, data) => { updates.remove(data.id, true); deleted.add(data); },
+    "restore": (form, data) => { deleted.drop(data.id); applyAnswer(data, true); },
     "story": (form, data) => { markSaved(form); streams.storyChanged(data); },
     "status": (form, data) => {
       const details = form.closest("details");
       if (details) details.open = false;
       streams.storyChanged(data);
     },
-  }, desk.dataset.csrf);
+  }, desk.dataset.csrf, {
+    // Pinning another update unpins the one pinned now: say which, and ask first.
+    "pin": (form) => form.elements.pinned.value !== "1" || replacesPin(form.closest(".desk-item")),
+    "post": (form) => !(form.elements.pinned && form.elements.pinned.checked) || replacesPin(null),
+  });
 
 
   // The post button says what it will do: a time to publish at makes it a schedule.
@@ -91,8 +106,23 @@ function openDesk(desk) {
   postForm.addEventListener("input", () => {
     postLabel();
     draft.save();
-    preview.typed();
+  });
+  document.addEventListener("input", (event) => {
+    const form = event.target.form;
+    if (form && (form === postForm || form.dataset.deskForm === "edit")) preview.typed(form);
   });
   postForm.addEventListener("reset", () => setTimeout(postLabel, 0));
   postLabel();
+}
+
+// Does the editor agree to unpin the update pinned now (if any other is) for this one?
+function replacesPin(item) {
+  const pinned = Array.from(document.querySelectorAll('#desk-updates .desk-item[data-pinned="yes"]'))
+    .find((other) => other !== item);
+  if (!pinned) return true;
+  const headline = pinned.querySelector(".desk-view .headline");
+  const body = pinned.querySelector(".desk-view .body");
+  let text = (headline ? headline.textContent : body ? body.textContent : "").trim();
+  if (text.length > 100) text = text.slice(0, 99) + "…";
+  return window.confirm(say("replacesPin", { headline: text }));
 }

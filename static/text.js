@@ -64,6 +64,15 @@ export const TEXT = {
   draftKept: "Draft kept in this browser",
   draftNotKept: "This browser cannot keep a draft",
   draftRestored: "Draft restored from this browser",
+  charCount: { one: "{count} of {limit} character", other: "{count} of {limit} characters" },
+  charsLeft: { one: "{count} character left", other: "{count} characters left" },
+  charsOver: { one: "{count} character over the limit", other: "{count} characters over the limit" },
+  replacesPin: "This replaces the pinned update: {headline}",
+  chooseImage: "Choose an image first.",
+  imageTooLarge: "The image is too large: at most {mb} MB.",
+  imageUploading: "Uploading the image…",
+  imageAdded: "Image added to the text",
+  leadImageReady: "Image uploaded: save the story’s settings to make it the lead image.",
 };
 
 // The page's own language, when it is not English: liveblog/script_text.py, from the catalogs.

@@ -340,7 +340,7 @@ def test_script_requests_get_json_answers(server, desk):
     r = desk.http.get(f"{base}/updates/{created['id']}", headers=as_script)
     assert r.json()["body"] == "**Bold**"
     r = desk.post(f"{base}/updates/{created['id']}/delete", headers=as_script)
-    assert r.status_code == 200 and r.json() == {"id": created["id"], "story": slug}
+    assert r.status_code == 200 and (r.json()["id"], r.json()["story"]) == (created["id"], slug)
     r = desk.post("/admin/stories", {"title": "Made by script"}, headers=as_script)
     assert r.status_code == 201 and r.json()["desk"] == "/admin/stories/made-by-script"
 
@@ -365,7 +365,7 @@ def test_preview_uses_the_servers_markdown_pipeline(server, desk):
     assert r.status_code == 200
     from liveblog.render import markdown_html
 
-    assert r.json() == {"html": markdown_html(body)}
+    assert markdown_html(body) in r.json()["html"]
     assert "<script" not in r.json()["html"] and "href=\"javascript" not in r.json()["html"]
     r = desk.post("/admin/preview", {"body": "x" * 50_001}, headers={"Accept": "application/json"})
     assert r.status_code == 422 and "too long" in r.json()["errors"]["body"]

@@ -158,7 +158,8 @@ DESK_FORMS = [
     "/login", "/admin/stories", "/admin/preview", "/admin/stories/{slug}", "/admin/stories/{slug}/status",
     "/admin/stories/{slug}/updates", "/admin/stories/{slug}/updates/{id}",
     *(f"/admin/stories/{{slug}}/updates/{{id}}/{action}" for action in ("pin", "delete", "publish", "reject",
-                                                                          "cancel", "schedule")),
+                                                                          "cancel", "schedule", "restore")),
+    "/admin/stories/{slug}/media",
 ]
 FIELDS = ["body", "headline", "key_event", "pinned", "draft", "publish_at", "tz_offset", "title", "summary",
           "status", "caption", "credit", "image", "name", "password", "next", "slug"]

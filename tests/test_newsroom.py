@@ -162,7 +162,8 @@ def test_delete_is_an_editors(room):
     s = story(room)
     update = post(room, s.slug)
     refused_without_trace(room, s.id, room.delete(CONTRIB, s.slug, update.id))
-    assert run(room.delete(EDITOR, s.slug, update.id)) == update.id
+    deleted = run(room.delete(EDITOR, s.slug, update.id))
+    assert (deleted.id, deleted.status) == (update.id, "deleted") and deleted.deleted_at is not None
     assert room.store.events_after(s.id, 0)[-1].kind == "delete"
     announced_is_the_end_of_the_log(room, s.id)
 

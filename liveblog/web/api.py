@@ -108,6 +108,15 @@ async def delete_update(request: Request) -> Response:
     return Response(status_code=204, headers={"Access-Control-Allow-Origin": "*"})
 
 
+async def restore_update(request: Request) -> Response:
+    """Undo a delete made within the newsroom's window (RESTORE_WINDOW): readers get it again."""
+    svc = services(request)
+    author = await token_author(request, svc.store)
+    slug = request.path_params["slug"]
+    update = await svc.newsroom.restore(author, slug, request.path_params["update_id"])
+    return api_json(render.update_json(update, slug))
+
+
 routes = [
     Route("/api/stories", list_stories, methods=["GET"]),
     Route("/api/stories", create_story, methods=["POST"]),
@@ -118,4 +127,5 @@ routes = [
     Route("/api/stories/{slug}/updates/{update_id:int}", patch_update, methods=["PATCH"]),
     Route("/api/stories/{slug}/updates/{update_id:int}", delete_update, methods=["DELETE"]),
     Route("/api/stories/{slug}/updates/{update_id:int}/revisions", list_revisions, methods=["GET"]),
+    Route("/api/stories/{slug}/updates/{update_id:int}/restore", restore_update, methods=["POST"]),
 ]

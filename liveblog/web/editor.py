@@ -28,8 +28,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from .. import i18n, render
+from .. import i18n, media, render
 from ..events import StoryChanged, payload
+from ..models import Update, utcnow
+from ..newsroom import RESTORE_WINDOW, require_editor
 from ..templating import update_html
 from ..auth import (
     LOGIN_COOKIE,
@@ -48,7 +50,8 @@ from ..auth import (
 )
 from ..errors import Forbidden, Invalid, TooManyAttempts, Unauthorized, wants_json
 from .common import Services, blocking, int_param, newsroom, services
-from ..inputs import MAX_BODY, ProfileIn, StoryIn, StoryPatch, UpdateIn, UpdatePatch, read_body, validate
+from ..inputs import MAX_BODY, MAX_HEADLINE, ProfileIn, StoryIn, StoryPatch, UpdateIn, UpdatePatch, read_body, validate
+from . import uploads
 from .reader import page
 
 READERS_POLL_SECONDS = 5
@@ -322,6 +325,7 @@ async def _desk_page(
     desk_last_event_id = await blocking(svc.store.last_desk_event_id, story_page.story.id)
     drafts = await blocking(svc.store.queued_updates, slug, "draft")
     scheduled = await blocking(svc.store.queued_updates, slug, "scheduled")
+    deleted = await blocking(svc.store.recently_deleted, slug, utcnow() - RESTORE_WINDOW)
     return page(
         "desk.html",
         status_code,
@@ -332,6 +336,10 @@ async def _desk_page(
         state=state or FormState(),
         drafts=drafts,
         scheduled=scheduled,
+        deleted=deleted,
+        undo_until=lambda update: update.deleted_at + RESTORE_WINDOW,
+        limits={"body": MAX_BODY, "headline": MAX_HEADLINE},
+        restore_seconds=int(RESTORE_WINDOW.total_seconds()),
         desk_last_event_id=desk_last_event_id,
         readers=svc.hub.story_readers(story_page.story.id),
         poll_seconds=READERS_POLL_SECONDS,
@@ -350,11 +358,34 @@ async def desk(request: Request, session: DeskSession, form: Form) -> Response:
     return await _desk_page(request, session)
 
 
+async def _preview_html(request: Request, form: Form, author: str = "") -> str:
+    """An update as readers would see it, from a form as typed: headline, text, and the
+    key-event and pinned badges, through the partial and pipeline stored updates use."""
+    body = form.get("body", "")
+    if len(body) > MAX_BODY:
+        raise Invalid({"body": f"The update is too long: at most {MAX_BODY:,} characters"})
+    slug = form.get("slug") or request.path_params.get("slug", "")
+    language = None
+    if slug:
+        language = (await blocking(services(request).store.get_story, slug)).language
+    update = Update(
+        id=0, story_id=0, body=body, body_html=render.markdown_html(body),
+        headline=" ".join(form.get("headline", "").split())[:MAX_HEADLINE],
+        author=author[:120], key_event="key_event" in form, pinned="pinned" in form or "as_pinned" in form,
+    )
+    # One preview among the page's updates: no id of its own, no permalink to follow.
+    html = update_html(update, slug, language)
+    return html.replace(' id="update-0" data-id="0"', "", 1).replace(f' href="/stories/{slug}#update-0"', "", 1)
+
+
 @editors_only
 async def post_update(request: Request, session: DeskSession, form: Form) -> Response:
     slug = request.path_params["slug"]
     if "preview" in form:  # the no-script preview: the desk again, with the form as typed
-        preview = render.markdown_html(form.get("body", "")[:MAX_BODY])
+        try:
+            preview = await _preview_html(request, form, session.editor.name)
+        except Invalid as exc:
+            return await _refused(request, session, "post", form, exc)
         return await _desk_page(request, session, FormState("post", form, preview=preview))
     if not session.editor.is_editor and ("pinned" in form or form.get("publish_at", "").strip()):
         # Refused before the time is read: a contributor's form has no time to check.
@@ -395,6 +426,12 @@ async def _update_command(request: Request, session: DeskSession, form: Form, fo
 @editors_only
 async def edit_update(request: Request, session: DeskSession, form: Form) -> Response:
     form_name = f"edit-{request.path_params['update_id']}"
+    if "preview" in form:  # the no-script preview of an edit: the desk again, the form as typed
+        try:
+            preview = await _preview_html(request, form)
+        except Invalid as exc:
+            return await _refused(request, session, form_name, form, exc)
+        return await _desk_page(request, session, FormState(form_name, form, preview=preview))
     try:
         fields = {"body": form.get("body", ""), "headline": form.get("headline", ""), "key_event": "key_event" in form}
         if form.get("correction", "").strip():
@@ -407,7 +444,16 @@ async def edit_update(request: Request, session: DeskSession, form: Form) -> Res
 
 @editors_only
 async def pin_update(request: Request, session: DeskSession, form: Form) -> Response:
+    """Pin or unpin. Pinning unpins the story's other pinned update: without script the
+    desk first asks (`replace` confirms); desk.js asks in the page before it sends."""
     pinned = form.get("pinned") == "1"
+    if pinned and "replace" not in form and not wants_json(request):
+        require_editor(session.editor, "pin an update")
+        slug, update_id = request.path_params["slug"], request.path_params["update_id"]
+        current = (await blocking(services(request).store.story_page, slug)).pinned
+        if current is not None and current.id != update_id:
+            label = current.headline or render.plain_text(current.body_html)[:100]
+            return await _desk_page(request, session, FormState(f"pin-{update_id}", form, {"replace": label}))
     return await _update_command(request, session, form, "pin", lambda n, *at: n.pin(*at, pinned))
 
 
@@ -415,10 +461,20 @@ async def pin_update(request: Request, session: DeskSession, form: Form) -> Resp
 async def delete_update(request: Request, session: DeskSession, form: Form) -> Response:
     slug, update_id = request.path_params["slug"], request.path_params["update_id"]
     try:
-        await newsroom(request).delete(session.editor, slug, update_id)
+        update = await newsroom(request).delete(session.editor, slug, update_id)
     except Invalid as exc:
         return await _refused(request, session, "delete", form, exc)
-    return done(request, desk_url(slug), {"id": update_id, "story": slug})
+    # Without script the desk shows "Deleted · Undo" for it at the top of its updates.
+    return done(request, f"{desk_url(slug)}#deleted-{update_id}", {
+        "id": update_id, "story": slug, "headline": update.headline, "deleted_at": render.iso(update.deleted_at),
+        "undo_until": render.iso(update.deleted_at + RESTORE_WINDOW),
+    })
+
+
+@editors_only
+async def restore_update(request: Request, session: DeskSession, form: Form) -> Response:
+    """Undo a delete, within the newsroom's window: readers get the update back, as posted."""
+    return await _update_command(request, session, form, "restore", lambda n, *at: n.restore(*at))
 
 
 async def _change_story(request: Request, session: DeskSession, form: Form, form_name: str, changes: dict) -> Response:
@@ -434,12 +490,37 @@ async def _change_story(request: Request, session: DeskSession, form: Form, form
 @editors_only
 async def edit_story(request: Request, session: DeskSession, form: Form) -> Response:
     changes = {"title": form.get("title", ""), "summary": form.get("summary", ""), "language": form.get("language") or None}
+    if "image" in form:  # the lead image, as uploaded from this form (or taken away)
+        image = "" if "remove_image" in form else form["image"].strip() or None
+        if image and not media.exists(services(request).settings.media_dir, image):
+            error = Invalid({"file": "That image is not on this server; upload it again."})
+            return await _refused(request, session, "story", form, error)
+        changes.update(image=image, caption=form.get("caption", ""), credit=form.get("credit", ""))
     return await _change_story(request, session, form, "story", changes)
 
 
 @editors_only
 async def story_status(request: Request, session: DeskSession, form: Form) -> Response:
-    return await _change_story(request, session, form, "status", {"status": form.get("status", "")})
+    """Close or reopen. Closing asks what becomes of the scheduled updates (`scheduled`:
+    publish, cancel or keep), since kept ones whose time passes go out at the reopening."""
+    if form.get("status") != "closed":
+        return await _change_story(request, session, form, "status", {"status": form.get("status", "")})
+    slug = request.path_params["slug"]
+    require_editor(session.editor, "close or reopen a story")
+    try:
+        choice = form.get("scheduled", "")
+        if not choice:
+            waiting = await blocking(services(request).store.queued_updates, slug, "scheduled")
+            if waiting:
+                raise Invalid({"scheduled": (
+                    "This story has scheduled updates: say whether to publish them now, "
+                    "cancel them, or keep them for when it reopens."
+                )})
+            choice = "keep"
+        story = await newsroom(request).close(session.editor, slug, choice)
+    except Invalid as exc:
+        return await _refused(request, session, "status", form, exc)
+    return done(request, desk_url(slug), payload(StoryChanged.of(story)))
 
 
 @editors_only
@@ -492,11 +573,46 @@ async def schedule_update(request: Request, session: DeskSession, form: Form) ->
 
 @editors_only
 async def preview(request: Request, session: DeskSession, form: Form) -> Response:
-    """The post form's live preview, by the very pipeline that renders stored updates."""
-    body = form.get("body", "")
-    if len(body) > MAX_BODY:
-        raise Invalid({"body": f"The update is too long: at most {MAX_BODY:,} characters"})
-    return JSONResponse({"html": render.markdown_html(body)})
+    """A form's live preview (`body`, `headline`, `key_event`, `pinned`, the story's `slug`),
+    by the very partial and pipeline that render stored updates."""
+    return JSONResponse({"html": await _preview_html(request, form, form.get("author", ""))})
+
+
+async def upload_image(request: Request) -> Response:
+    """An image from the desk: the API's checks (size, type, pixels, re-encoding), then its
+    snippet in the post form's text (`?for=post`), or the story's lead image (`?for=story`).
+
+    Without script the whole form is sent here (multipart, by its upload button): the desk
+    comes back with everything typed in it, the snippet added or the error beside the file.
+    desk.js sends the image and its fields alone and gets the image described in JSON."""
+    svc = services(request)
+    session = await desk_session(request, svc.settings, svc.store)
+    if session is None:
+        raise Unauthorized("You are not logged in, or your session has ended. Log in again, then send this again.")
+    target = "story" if request.query_params.get("for") == "story" else "post"
+    fields: Form = {}
+    try:
+        received = await uploads.read_upload(request)
+        fields = {key: value for key, value in received.fields.items() if key not in ("upload",)}
+        check_csrf(session.csrf, request, received.fields)
+        if target == "story":
+            require_editor(session.editor, "change a story")
+        name = await uploads.save(request, received)
+    except Invalid as exc:
+        if wants_json(request):
+            raise
+        return no_store(await _desk_page(request, session, FormState(target, fields, exc.errors), exc.status_code))
+    described = received.described(name, "")  # root-relative: pages and feeds make it whole
+    if wants_json(request):
+        return no_store(JSONResponse(described, status_code=201))
+    if target == "story":
+        fields["image"] = name
+    else:
+        body = fields.get("body", "").rstrip()
+        fields["body"] = (body + "\n\n" if body else "") + described["html"]
+        for key in ("alt", "caption", "credit"):
+            fields.pop(key, None)
+    return no_store(await _desk_page(request, session, FormState(target, fields)))
 
 
 @editors_only
@@ -527,6 +643,8 @@ routes = [
     Route("/admin/stories/{slug}/updates/{update_id:int}", edit_update, methods=["POST"]),
     Route("/admin/stories/{slug}/updates/{update_id:int}/pin", pin_update, methods=["POST"]),
     Route("/admin/stories/{slug}/updates/{update_id:int}/delete", delete_update, methods=["POST"]),
+    Route("/admin/stories/{slug}/updates/{update_id:int}/restore", restore_update, methods=["POST"]),
+    Route("/admin/stories/{slug}/media", upload_image, methods=["POST"]),
     Route("/admin/stories/{slug}/updates/{update_id:int}/publish", publish_update, methods=["POST"]),
     Route("/admin/stories/{slug}/updates/{update_id:int}/reject", reject_update, methods=["POST"]),
     Route("/admin/stories/{slug}/updates/{update_id:int}/cancel", cancel_update, methods=["POST"]),

@@ -273,6 +273,16 @@ def document() -> dict[str, Any]:
                 "rejectUpdate", "QueuedUpdate", "Turned down, kept for the record"),
             "/api/stories/{slug}/updates/{update_id}/cancel": _queue_change(
                 "cancelUpdate", "QueuedUpdate", "Back among the drafts"),
+            "/api/stories/{slug}/updates/{update_id}/restore": {
+                "parameters": [_SLUG, _UPDATE_ID],
+                "post": {
+                    "operationId": "restoreUpdate",
+                    "description": "Undo a delete made in the last five minutes: readers get the update again.",
+                    "security": _SECURED,
+                    "responses": {"200": _json(_ref("Update"), "Restored: readers have it again"),
+                                  **_errors(401, 403, 404, 422)},
+                },
+            },
             "/api/media": {
                 "post": {
                     "operationId": "uploadImage",

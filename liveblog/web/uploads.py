@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
@@ -76,7 +77,8 @@ async def _form(request: Request, body: bytes):
     async def replay():
         return {"type": "http.request", "body": body, "more_body": False}
 
-    return await Request(request.scope, replay).form(max_files=1, max_fields=10)
+    # A desk form sent whole by its upload button has a dozen fields; the API's has four.
+    return await Request(request.scope, replay).form(max_files=1, max_fields=20)
 
 
 def _field(form, name: str, limit: int) -> str:
@@ -89,24 +91,55 @@ def _field(form, name: str, limit: int) -> str:
     return value
 
 
-async def upload(request: Request) -> Response:
-    """Multipart `file` (and optional `alt`, `caption`, `credit` for the pasteable snippet)."""
-    svc = services(request)
-    await token_author(request, svc.store)
+@dataclass
+class Upload:
+    """A multipart upload as read: its text fields (as sent), and the image's bytes."""
+
+    fields: dict[str, str]
+    data: bytes | None = None
+    refused: media.ImageRefused | None = None  # why the image cannot be kept, checked later
+
+    def described(self, name: str, base: str) -> dict:
+        alt, caption, credit = (_field(self.fields, "alt", 500), _field(self.fields, "caption", 500),
+                                _field(self.fields, "credit", 200))
+        return media.describe(name, base, alt, caption, credit)
+
+
+async def read_upload(request: Request) -> Upload:
+    """The multipart form of an upload: every text field, and the bytes of `file`.
+
+    The fields are read even when the image is refused (no file, not an image field), so a
+    form sent with it keeps what was typed; `refused` says why. A body over the cap or not
+    multipart is refused at once (nothing of it could be read)."""
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise media.ImageRefused("Send the image as multipart/form-data, in a field named 'file'.")
     form = await _form(request, await _body_within(request))
     try:
+        fields = {key: value for key, value in form.multi_items() if isinstance(value, str)}
         file = form.get("file")
-        if file is None or isinstance(file, str):
-            raise media.ImageRefused("Attach the image in a field named 'file'.")
-        alt, caption, credit = _field(form, "alt", 500), _field(form, "caption", 500), _field(form, "credit", 200)
-        data = await file.read()
+        if file is None or isinstance(file, str) or not file.filename:
+            return Upload(fields, refused=media.ImageRefused("Attach the image in a field named 'file'."))
+        return Upload(fields, await file.read())
     finally:
         await form.close()
+
+
+async def save(request: Request, upload: Upload) -> str:
+    """Check, re-encode and store the upload's image (ImageRefused otherwise); its name."""
+    for name, limit in (("alt", 500), ("caption", 500), ("credit", 200)):
+        _field(upload.fields, name, limit)
+    if upload.refused is not None:
+        raise upload.refused
     async with REENCODES.turn():
-        name = await blocking(media.save_image, data, svc.settings.media_dir)
-    return api_json(media.describe(name, base_url(request), alt, caption, credit), 201)
+        return await blocking(media.save_image, upload.data, services(request).settings.media_dir)
+
+
+async def upload(request: Request) -> Response:
+    """Multipart `file` (and optional `alt`, `caption`, `credit` for the pasteable snippet)."""
+    await token_author(request, services(request).store)
+    received = await read_upload(request)
+    name = await save(request, received)
+    return api_json(received.described(name, base_url(request)), 201)
 
 
 async def serve(request: Request) -> Response:
