@@ -1,4 +1,5 @@
-"""Makes the screenshots in docs/: the story page (light, dark) and an embed on another site.
+"""Makes the screenshots in docs/: the story page (light, dark, on a phone), a corrected
+update's history, and an embed on another site.
 
     python docs/screenshots.py
 
@@ -29,7 +30,7 @@ sys.path.insert(0, str(REPO / "tests"))
 from chromium import CHROMIUM, CHROMIUM_ARGS as ARGS  # noqa: E402
 from servers import free_port  # noqa: E402
 
-from liveblog.demo import UPDATES  # noqa: E402  (the demo's own harbour storm)
+from liveblog.demo import SCRIPT, Correct  # noqa: E402  (the demo's own harbour storm)
 
 
 def harbour_picture() -> bytes:
@@ -79,8 +80,16 @@ def main() -> None:
             "summary": "Ferries suspended, schools closing early and an evacuation centre open as the storm reaches the coast.",
             "image": image["name"], "caption": "The harbour wall at high tide this morning", "credit": "Photo: Harbour desk",
         }).json()["slug"]
-        for headline, body, key in UPDATES:
-            api.post(f"/api/stories/{slug}/updates", json={"body": body, "headline": headline, "key_event": key})
+        posted = []
+        for step in SCRIPT[0].steps[:-1]:  # all but the close
+            if isinstance(step, Correct):
+                api.patch(f"/api/stories/{slug}/updates/{posted[step.step]}", json={
+                    "body": step.body, "correction": "An earlier version gave the wrong number of homes."})
+                corrected = posted[step.step]
+            else:
+                posted.append(api.post(f"/api/stories/{slug}/updates", json={
+                    "body": step.body, "headline": step.headline, "key_event": step.key_event,
+                    "pinned": step.pinned}).json()["id"])
 
         with sync_playwright() as playwright:
             chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -91,6 +100,16 @@ def main() -> None:
                 tab.evaluate("document.fonts.ready")
                 tab.screenshot(path=str(HERE / f"story-{scheme}.png"))
                 tab.close()
+
+            phone = chromium.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+            phone.goto(f"{base}/stories/{slug}")
+            phone.locator("#story[data-connected=yes]").wait_for(state="attached")
+            phone.screenshot(path=str(HERE / "story-phone.png"))
+            phone.close()
+            tab = chromium.new_page(viewport={"width": 760, "height": 700}, color_scheme="light")
+            tab.goto(f"{base}/stories/{slug}/updates/{corrected}/history")
+            tab.screenshot(path=str(HERE / "history.png"), full_page=True)
+            tab.close()
 
             site = Path(tempfile.mkdtemp(prefix="partner-site-"))
             (site / "index.html").write_text(f"""<!doctype html><html><head><meta charset="utf-8">
@@ -117,7 +136,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=20)
-    print("wrote", ", ".join(str(HERE / n) for n in ("story-light.png", "story-dark.png", "embed.png")))
+    print("wrote", ", ".join(str(HERE / n) for n in ("story-light.png", "story-dark.png", "story-phone.png", "history.png", "embed.png")))
 
 
 if __name__ == "__main__":
