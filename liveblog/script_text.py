@@ -22,8 +22,7 @@ def ngettext(singular: str, plural: str) -> tuple[str, str]:
     return singular, plural
 
 
-# The reader's page and the embed, and the desk's newer sentences (its older ones are not
-# in the catalogs yet).
+# Every sentence of static/text.js (tests/test_i18n.py checks that none is left out).
 MESSAGES: dict[str, str | tuple[str, str]] = {
     "agoNow": _("just now"),
     "agoMinutes": ngettext("{n} min ago", "{n} min ago"),
@@ -58,6 +57,35 @@ MESSAGES: dict[str, str | tuple[str, str]] = {
     "imageUploading": _("Uploading the image…"),
     "imageAdded": _("Image added to the text"),
     "leadImageReady": _("Image uploaded: save the story’s settings to make it the lead image."),
+    # rich embeds (consent.js), and the rest of the desk
+    "embedLoadedFrom": _("Loaded from {provider}. "),
+    "embedStopLoading": _("Stop loading {provider} content automatically"),
+    "embedFailed": _("This content could not be loaded from {provider}; follow the link to see it there."),
+    "embedFrameTitle": _("{provider} content"),
+    "deskTitle": _("Desk: {title} · Liveblog"),
+    "zoneHint": _("your time, {zone}"),
+    "notSaved": _("Not saved (the server answered {status})."),
+    "notSent": _("Not sent: the connection failed. Everything you typed is still here; try again."),
+    "sentForApproval": _("Sent for approval"),
+    "scheduled": _("Update scheduled"),
+    "posted": _("Update posted"),
+    "pin": _("Pin"),
+    "unpin": _("Unpin"),
+    "postUpdate": _("Post update"),
+    "scheduleUpdate": _("Schedule update"),
+    "changedMeanwhile": _("Someone else changed this update while you were editing it. Saving replaces their version with yours."),
+    "deletedMeanwhile": _("Another editor deleted this update. Your unsaved text is still below: copy it before you leave."),
+    "publishedMeanwhile": _("An editor published this update while you were editing it: saving changes the published update."),
+    "rejectedMeanwhile": _("An editor rejected this update while you were editing it. Your unsaved text is still below: copy it before you leave."),
+    "movedToDrafts": _("This update moved to the drafts while you were editing it; your text is kept below."),
+    "movedToSchedule": _("This update moved to the schedule while you were editing it; your text is kept below."),
+    "connected": _("· connected"),
+    "reconnecting": _("· reconnecting…"),
+    "storyClosed": _("· story closed: not updating"),
+    "draftKept": _("Draft kept in this browser"),
+    "draftNotKept": _("This browser cannot keep a draft"),
+    "draftRestored": _("Draft restored from this browser"),
+    "readersOpen": ngettext("{n} open now", "{n} open now"),
 }
 
 

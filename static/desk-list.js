@@ -68,12 +68,21 @@ function refillStaleEdits(slug) {
     const item = details.closest(".desk-item");
     const form = details.querySelector("form");
     if (item.dataset.stale !== "yes" || dirty(form)) return;
+    // Read-only until refilled, so that nothing typed meanwhile is overwritten or lost.
+    const fields = [...form.querySelectorAll("input:not([type=hidden]), textarea")];
+    fields.forEach((field) => { field.readOnly = true; });
+    form.setAttribute("aria-busy", "true");
+    const done = () => {
+      fields.forEach((field) => { field.readOnly = false; });
+      form.removeAttribute("aria-busy");
+    };
     fetch("/admin/stories/" + encodeURIComponent(slug) + "/updates/" + item.dataset.id, {
       headers: { "Accept": "application/json" }, credentials: "same-origin",
     }).then((r) => (r.ok ? r.json() : null)).then((update) => {
-      if (!update || dirty(form)) return;
-      fillEdit(form, update);
-      delete item.dataset.stale;
-    });
+      if (update && !dirty(form)) {
+        fillEdit(form, update);
+        delete item.dataset.stale;
+      }
+    }).finally(done);
   }, true);
 }

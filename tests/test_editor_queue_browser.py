@@ -109,7 +109,7 @@ def test_a_post_scheduled_seconds_ahead_reaches_an_open_reader_page_when_due(ser
     editor.locator("#post-body").fill("The first result is **in**.")
     editor.locator("#post-publish-at").fill(wall.strftime("%Y-%m-%dT%H:%M:%S"))
     editor.get_by_role("button", name="Schedule update").click()
-    expect(editor.locator("#draft-status")).to_have_text("Scheduled")
+    expect(editor.locator("#draft-status")).to_have_text("Update scheduled")
 
     # Both desks list it, each at its own clock's time; the reader has nothing yet.
     for desk, zone in ((editor, ZoneInfo(ZONE)), (second, timezone.utc)):

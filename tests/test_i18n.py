@@ -51,6 +51,23 @@ def test_the_template_catalog_holds_every_string_of_the_templates(tmp_path):
     assert ids(fresh) == ids(LOCALE / "messages.pot"), "run the extraction in README's 'Adding a language'"
 
 
+def test_every_sentence_of_the_scripts_is_in_the_catalogs():
+    """static/text.js's every key has its msgid in script_text.MESSAGES (so a page in
+    another language carries its translation), with the same placeholders; a sentence with
+    plural forms in English has them in the catalogs."""
+    from liveblog.script_text import MESSAGES
+
+    source = (Path(__file__).parents[1] / "static" / "text.js").read_text()
+    table = source[source.index("export const TEXT = {"):source.index("\n};")]
+    english = dict(re.findall(r'^  (\w+): ("[^"]*"|\{ one: "[^"]*", other: "[^"]*" \}),?$', table, re.M))
+    assert english and set(english) == set(MESSAGES)
+    for key, text in english.items():
+        message = MESSAGES[key]
+        assert isinstance(message, tuple) or not text.startswith("{"), key
+        wanted = message[-1] if isinstance(message, tuple) else message
+        assert set(re.findall(r"\{(\w+)\}", text)) == set(re.findall(r"\{(\w+)\}", wanted)), key
+
+
 @pytest.mark.parametrize("language", TRANSLATED)
 def test_every_message_is_translated_with_the_same_placeholders(language):
     with open(LOCALE / "messages.pot", "rb") as f:
