@@ -49,9 +49,13 @@ export class KeyEvents {
       const fresh = this.item(data.id, data.headline, data.body_html, data.created_at);
       if (old) old.replaceWith(fresh);
       else {
+        // Newest first: by time, then id (times are to the second).
         const at = new Date(data.created_at).getTime();
-        const after = Array.from(this.list.children).find((li) =>
-          new Date(li.querySelector("time").getAttribute("datetime")).getTime() < at);
+        const older = (li) => {
+          const t = new Date(li.querySelector("time").getAttribute("datetime")).getTime();
+          return t < at || (t === at && Number(li.dataset.id) < Number(data.id));
+        };
+        const after = posted ? this.list.firstElementChild : Array.from(this.list.children).find(older);
         const full = !this.expanded && this.list.children.length >= this.limit;
         if (posted || after || !full) {
           this.list.insertBefore(fresh, after || null);
