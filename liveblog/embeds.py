@@ -85,7 +85,7 @@ def card(url: str, title: str = "") -> str | None:
     return (
         f'<figure class="embed-card" data-provider="{e(provider.name)}" data-oembed="{e(oembed)}"{frame}>'
         f'<figcaption><span class="embed-provider">{e(provider.name)}</span> '
-        f'<a class="embed-link" href="{e(url)}" rel="noopener noreferrer nofollow">{e(title or url)}</a></figcaption>'
+        f'<a class="embed-link" href="{e(url)}" rel="nofollow ugc noopener">{e(title or url)}</a></figcaption>'
         f'<button type="button" class="embed-load">Show content from {e(provider.name)}</button>'
         f'<p class="embed-note">Showing it loads content from {e(provider.name)}, '
         f"which may set cookies and learn that you are reading this.</p>"

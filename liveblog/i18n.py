@@ -118,18 +118,21 @@ def number(value: int, language: str) -> str:
     return digits(format_decimal(value, locale=language, numbering_system="default"), language)
 
 
-def clock(moment: datetime | None, language: str) -> str:
-    """A date and time in UTC, saying so, in the language's own order, words and digits.
+def clock(moment: datetime | None, language: str, now: datetime | None = None) -> str:
+    """A date and time in UTC, saying so, in the language's own order, words and digits:
+    "Dec 1, 13:44 UTC", "1 déc., 13:44 UTC"; the year only when it is not this year's.
 
-    Day, short month, year, 24-hour time: the fields the scripts ask `Intl.DateTimeFormat`
-    for, so a page reads the same before and after its script runs.
+    Day, short month, 24-hour time and the zone: the fields static/times.js asks
+    `Intl.DateTimeFormat` for (with the reader's zone), so a page reads the same before
+    and after its script runs.
     """
     if moment is None:
         return ""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     moment = moment.astimezone(timezone.utc)
-    day = format_skeleton("yMMMd", moment, locale=language)
+    this_year = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).year
+    day = format_skeleton("MMMd" if moment.year == this_year else "yMMMd", moment, locale=language)
     time = format_skeleton("Hm", moment, tzinfo=timezone.utc, locale=language)
     joined = get_datetime_format("medium", locale=language).replace("{1}", day).replace("{0}", time)
     return digits(f"{joined} UTC", language)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from difflib import SequenceMatcher
 from html import escape, unescape
 from typing import Any
@@ -16,7 +16,9 @@ from markupsafe import Markup
 from . import embeds, i18n
 from .models import Revision, Story, Update
 
-_markdown = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+# linkify: a bare URL an editor pastes (https://…, www.…) becomes a link, cleaned like any other.
+_markdown = MarkdownIt("commonmark", {"html": True, "linkify": True}).enable(["table", "strikethrough", "linkify"])
+LINK_REL = "nofollow ugc noopener"  # every link in what editors write: not endorsed, no window.opener
 
 _ALLOWED_TAGS = (nh3.ALLOWED_TAGS - {"center", "acronym", "tt", "strike", "map", "area"}) | {"figure", "figcaption"}
 _ALLOWED_ATTRIBUTES = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()}
@@ -40,7 +42,7 @@ def _clean(html: str) -> str:
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer nofollow",
+        link_rel=LINK_REL,
         attribute_filter=_srcset_filter,
     )
 
@@ -172,17 +174,25 @@ HEADLINE_MAX = 110  # Google's limit for a headline in structured data
 LD_UPDATES = 10  # the newest few are what search shows; all of them would double the page
 
 
-def live_blog_posting(page, base_url: str, lead: dict[str, Any] | None = None) -> dict[str, Any]:
+COVERAGE_HOURS = 24  # while live, coverage is expected to last this long from its start
+COVERAGE_AFTER_NEWEST = timedelta(hours=1)  # and, past that, a while after its newest update
+
+
+def live_blog_posting(page, base_url: str, lead: dict[str, Any] | None = None, logo: str = "") -> dict[str, Any]:
     """schema.org LiveBlogPosting for the story page, with the latest updates.
 
     Shaped to Google's rules for live coverage: `coverageStartTime`, `coverageEndTime`
-    once closed, and each update a `BlogPosting` with `headline` (at most 110
-    characters), `datePublished` and a non-empty `articleBody`. `lead` is the lead image
-    as `media.describe` gives it.
+    (the close, or while live the expected end: a day from the start, and never before an
+    hour after the newest update), and each update a `BlogPosting` with `headline` (at
+    most 110 characters), `datePublished`, a non-empty `articleBody` and its `image` when
+    it has one (the first in its text). `lead` is the lead image as
+    `media.describe` gives it; `logo` the publisher's logo URL.
     """
     story = page.story
     url = f"{base_url}/stories/{story.slug}"
-    publisher = {"@type": "Organization", "name": "Liveblog", "url": f"{base_url}/"}
+    publisher: dict[str, Any] = {"@type": "Organization", "name": "Liveblog", "url": f"{base_url}/"}
+    if logo:
+        publisher["logo"] = {"@type": "ImageObject", "url": logo}
     latest = ([page.pinned] if page.pinned else []) + page.updates
     latest.sort(key=lambda u: (u.created_at, u.id), reverse=True)
     data: dict[str, Any] = {
@@ -197,7 +207,7 @@ def live_blog_posting(page, base_url: str, lead: dict[str, Any] | None = None) -
         "coverageStartTime": iso(story.created_at),
         "author": publisher,
         "publisher": publisher,
-        "liveBlogUpdate": [_blog_posting(u, url) for u in latest[:LD_UPDATES]],
+        "liveBlogUpdate": [_blog_posting(u, url, base_url) for u in latest[:LD_UPDATES]],
     }
     if story.summary:
         data["description"] = story.summary
@@ -208,10 +218,30 @@ def live_blog_posting(page, base_url: str, lead: dict[str, Any] | None = None) -
         data["dateModified"] = iso(newest)
     if story.status == "closed":
         data["coverageEndTime"] = iso(story.closed_at)
+    else:
+        newest_update = getattr(page, "newest_at", None) or max((u.created_at for u in latest), default=None)
+        end = story.created_at + timedelta(hours=COVERAGE_HOURS)
+        if newest_update is not None:
+            end = max(end, newest_update + COVERAGE_AFTER_NEWEST)
+        data["coverageEndTime"] = iso(end)
     return data
 
 
-def _blog_posting(update: Update, url: str) -> dict[str, Any]:
+_IMG_SRC = re.compile(r'<img\b[^>]*?\ssrc="([^"]+)"')
+
+
+def first_image(body_html: str, base_url: str) -> str | None:
+    """The first image of an update's sanitized HTML, as an absolute http(s) URL."""
+    found = _IMG_SRC.search(body_html)
+    if not found:
+        return None
+    src = unescape(found[1])
+    if src.startswith("/") and not src.startswith("//"):
+        return base_url + src
+    return src if src.startswith(("https://", "http://")) else None
+
+
+def _blog_posting(update: Update, url: str, base_url: str = "") -> dict[str, Any]:
     body = plain_text(update.body_html)
     posting: dict[str, Any] = {
         "@type": "BlogPosting",
@@ -224,6 +254,9 @@ def _blog_posting(update: Update, url: str) -> dict[str, Any]:
         posting["dateModified"] = iso(update.edited_at)
     if update.shown_author:
         posting["author"] = {"@type": "Person", "name": update.shown_author}
+    image = first_image(update.body_html, base_url)
+    if image:
+        posting["image"] = image
     return posting
 
 

@@ -60,6 +60,9 @@ class Settings:
     max_subscriptions_per_story: int = 100_000
     # The language of pages whose story names none, and of the index (see i18n.py).
     language: str = "en"
+    # The publisher's logo in the story page's structured data (an http(s) URL; empty:
+    # the shipped static/logo.png).
+    publisher_logo: str = ""
 
     @property
     def secure_cookies(self) -> bool:
@@ -125,8 +128,12 @@ class Settings:
             language = i18n.known(language)
         except i18n.UnknownLanguage as exc:
             raise SettingsError(f"LIVEBLOG_LANGUAGE: {exc}") from None
+        publisher_logo = get("PUBLISHER_LOGO", "")
+        if publisher_logo and urlsplit(publisher_logo).scheme not in ("http", "https"):
+            raise SettingsError(f"LIVEBLOG_PUBLISHER_LOGO: {publisher_logo!r} must be an http:// or https:// URL")
         return cls(
             database_url=database_url,
+            publisher_logo=publisher_logo,
             broadcast_url=broadcast_url,
             secret_key=secret_key,
             public_url=public_url,

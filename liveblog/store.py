@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Generic, NamedTuple, TypeVar
 
 from sqlalchemy import and_, column, delete, func, or_, text, tuple_
@@ -32,6 +32,7 @@ from .models import (DeskEvent, Editor, EditorSession, Event, PushJob, PushSubsc
 T = TypeVar("T")
 
 PAGE_SIZE = 50
+KEY_EVENTS_SHOWN = 5  # the story page's box of key events: the newest few, and a link to all
 LOG_BATCH = 1000  # log entries read at a time; a shorter read means the end was reached
 SUBSCRIPTION_RETRY_SECONDS = 3600  # a cap on push subscriptions frees up as readers unsubscribe
 
@@ -74,6 +75,13 @@ class StoryPage:
     key_events: list[Update]
     last_event_id: int
     older: int | None  # the `before` cursor for the next page, None on the last page
+    key_event_count: int = 0  # all the story's key events, of which `key_events` are the newest
+    newest_at: datetime | None = None  # when the newest published update was posted
+
+
+def _aware(moment: datetime) -> datetime:
+    """An aggregate's time, read as UTC like every stored time (models.UTCDateTime)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def slugify(text: str) -> str:
@@ -272,6 +280,17 @@ class Store:
             return list(
                 s.exec(select(Story).order_by((Story.status == "live").desc(), Story.created_at.desc(), Story.id.desc()))
             )
+
+    def list_stories_with_times(self) -> list[tuple[Story, datetime]]:
+        """The stories as `list_stories` orders them, each with when it last changed for a
+        reader: its close, else its newest published update, else its start."""
+        with self._reading() as s:
+            stories = list(
+                s.exec(select(Story).order_by((Story.status == "live").desc(), Story.created_at.desc(), Story.id.desc()))
+            )
+            newest = self._newest_times(s, [story.id for story in stories])
+        return [(story, story.closed_at if story.status == "closed" and story.closed_at
+                 else newest.get(story.id, story.created_at)) for story in stories]
 
     # -- updates -------------------------------------------------------------
 
@@ -508,12 +527,26 @@ class Store:
             if pinned is not None:
                 query = query.where(Update.id != pinned.id)
             rows = list(s.exec(self._before(s, query, before).limit(PAGE_SIZE + 1)))
-            key_events = list(
-                s.exec(self._published(story.id).where(Update.key_event).order_by(Update.created_at.desc()).limit(20))
-            )
+            key_events = list(s.exec(self._before(s, self._published(story.id).where(Update.key_event), None)
+                                     .limit(KEY_EVENTS_SHOWN)))
+            key_event_count = s.exec(
+                select(func.count()).select_from(Update).where(
+                    Update.story_id == story.id, Update.status == "published", Update.key_event)
+            ).one()
+            newest_at = self._newest_times(s, [story.id]).get(story.id)
         more = len(rows) > PAGE_SIZE
         rows = rows[:PAGE_SIZE]
-        return StoryPage(story, pinned, rows, key_events, last_event_id, rows[-1].id if more and rows else None)
+        return StoryPage(story, pinned, rows, key_events, last_event_id, rows[-1].id if more and rows else None,
+                         key_event_count, newest_at)
+
+    def _newest_times(self, s: Session, story_ids: list[int]) -> dict[int, datetime]:
+        """Each story's newest published update's time (stories without one are left out)."""
+        if not story_ids:
+            return {}
+        rows = s.exec(select(Update.story_id, func.max(Update.created_at))
+                      .where(Update.story_id.in_(story_ids), Update.status == "published")
+                      .group_by(Update.story_id))
+        return {story_id: _aware(newest) for story_id, newest in rows}
 
     def key_events(self, slug: str, limit: int = 50) -> tuple[Story, list[Update]]:
         story = self.get_story(slug)

@@ -50,7 +50,8 @@
     if (tag.__liveblogFrame || !/\/static\/embed\.js(\?|$)/.test(tag.src) || !/^[a-z0-9-]+$/.test(slug || "")) continue;
     var from = originOf(tag.src);
     var frame = document.createElement("iframe");
-    frame.src = from + "/stories/" + slug + "/embed";
+    var height = tag.getAttribute("data-height");
+    frame.src = from + "/stories/" + slug + "/embed" + (/^[0-9]{1,5}$/.test(height || "") ? "?height=" + height : "");
     frame.title = tag.getAttribute("data-title") || TEXT.frameTitle;
     frame.setAttribute("allow", "clipboard-write");
     frame.setAttribute("data-liveblog-embed", slug);

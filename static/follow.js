@@ -72,14 +72,34 @@ function followByPush(slug) {
   tools.appendChild(button);
   // A closed story sends no more key events: the control goes, as a reload would show.
   onStatus((status) => {
-    if (status === "closed") button.remove();
-    else if (!button.isConnected) tools.appendChild(button);
+    if (status === "closed") {
+      button.remove();
+      blocked.remove();
+    } else if (!button.isConnected) {
+      tools.appendChild(button);
+      label();
+    }
   });
+
+  // Blocked in this browser: said beside the control, in words, not only in a tooltip.
+  const blocked = document.createElement("span");
+  blocked.id = "push-blocked";
+  blocked.className = "push-blocked";
+  blocked.textContent = say("pushBlocked");
+  function showBlocked() {
+    if (window.Notification && Notification.permission === "denied") button.after(blocked);
+    else blocked.remove();
+  }
 
   function label() {
     button.textContent = localStorage.getItem(FOLLOWING) ? say("unfollowPush") : say("followPush");
+    if (button.isConnected) showBlocked();
   }
   label();
+  if (navigator.permissions) {
+    navigator.permissions.query({ name: "notifications" })
+      .then((status) => { status.addEventListener("change", label); }, () => {});
+  }
 
   function applicationServerKey(base64url) {
     const raw = atob(base64url.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((base64url.length + 3) % 4));

@@ -10,11 +10,13 @@ import { Connection } from "./reader-connection.js";
 import { keepingFocus } from "./reader-focus.js";
 import { olderPages } from "./reader-older.js";
 import { ReaderPlace } from "./reader-place.js";
-import { copyLinks, decorate, fromHTML, keyEvent, place, trim } from "./reader-updates.js";
+import { KeyEvents } from "./reader-key-events.js";
+import { followIndex } from "./reader-index.js";
+import { copyLinks, decorate, fromHTML, place, trim } from "./reader-updates.js";
 import { ResumingStream } from "./resume.js";
 import { announceApplied, announceStatus } from "./signals.js";
 import { say } from "./text.js";
-import { keepAgoCurrent, localTimes } from "./times.js";
+import { keepAgoCurrent, localTimes, showAsAgo } from "./times.js";
 
 localTimes(document);
 document.querySelectorAll("article.update").forEach(decorate);
@@ -22,10 +24,23 @@ keepAgoCurrent();
 
 const story = document.getElementById("story");
 if (story) follow(story);
+const stories = document.getElementById("stories");
+if (stories) followIndex(stories);
 
 function follow(story) {
   const list = document.getElementById("updates");
-  const keyList = document.getElementById("key-events");
+  const keyEvents = new KeyEvents(document.getElementById("key-events"));
+  // "Updated 5 min ago" at the top: the newest update's time (out of every live region).
+  const updated = document.getElementById("story-updated");
+  const updatedTime = updated && updated.querySelector("time");
+  if (updatedTime && !updated.hidden) showAsAgo(updatedTime, updatedTime.getAttribute("datetime"));
+  function newestAt(createdAt) {
+    if (!updatedTime || !createdAt) return;
+    const shown = Number(updatedTime.dataset.at) || 0;
+    if (!updated.hidden && new Date(createdAt).getTime() <= shown) return;
+    showAsAgo(updatedTime, createdAt);
+    updated.hidden = false;
+  }
   const embedded = story.dataset.embed === "yes";
   const keyOnly = story.dataset.filter === "key";
   const keep = Number(story.dataset.keep) || 0;
@@ -38,8 +53,9 @@ function follow(story) {
   }
   needConsent();
   copyLinks(list, (text) => announcer.note(text));
-  if (!embedded) olderPages(list);
+  if (!embedded) olderPages(list, story.dataset.slug);
   if (embedded && window.parent !== window && window.ResizeObserver) reportHeight(story);
+  if (embedded && window.ResizeObserver) fadeWhereCut(story.querySelector(".embed-clip"));
 
   // Search results are a fixed list; the key-events view stays live, with key events only.
   if (!window.EventSource || story.dataset.filter === "search") return;
@@ -56,6 +72,7 @@ function follow(story) {
   }
 
   function onUpdate(data, kind) {
+    if (kind === UPDATE) newestAt(data.created_at);
     if (keyOnly && !data.key_event) {
       onDelete(data);
       return;
@@ -73,7 +90,7 @@ function follow(story) {
       else if (!old) announcer.arrived(article);
     }
     if (!old && away && article.isConnected) readerPlace.arrived(!connection.catchingUp);
-    keyEvent(keyList, data);
+    keyEvents.update(data, kind === UPDATE && !old);
     const empty = document.getElementById("no-updates");
     if (empty) empty.remove();
   }
@@ -82,7 +99,7 @@ function follow(story) {
     const old = document.getElementById("update-" + data.id);
     if (old) keepingFocus(list, () => readerPlace.holding(() => old.remove()));
     announcer.removed("update-" + data.id);
-    keyEvent(keyList, { id: data.id, key_event: false });
+    keyEvents.update({ id: data.id, key_event: false });
   }
 
   function onStory(data) {
@@ -150,6 +167,15 @@ function follow(story) {
     },
   });
   stream.resume();
+}
+
+// The embed's updates past its height are cut off: a fade says so, above "Read more".
+function fadeWhereCut(clip) {
+  if (!clip) return;
+  const check = () => clip.classList.toggle("clipped", clip.scrollHeight > clip.clientHeight + 1);
+  const observer = new ResizeObserver(check);
+  observer.observe(clip);
+  observer.observe(document.getElementById("updates"));
 }
 
 // Inside an iframe: tell the host page (static/embed.js) how tall we are.

@@ -1,6 +1,5 @@
 // The updates on a reader's page: what only works with script on each (its relative
-// time, a copy-link control), putting an update that arrived live in its place, and the
-// list of key events beside them.
+// time, a copy-link control), and putting an update that arrived live in its place.
 import { placeUpdate } from "./ordering.js";
 import { gist } from "./reader-announce.js";
 import { say } from "./text.js";
@@ -72,24 +71,4 @@ export function trim(list, keep) {
   if (!keep) return;
   const rest = list.querySelectorAll("article.update:not(.pinned)");
   for (let i = keep; i < rest.length; i++) rest[i].remove();
-}
-
-// Keeps the "Key events" list in step with an update (`key_event` false takes it out).
-export function keyEvent(keyList, data) {
-  if (!keyList) return;
-  let item = keyList.querySelector(`li[data-id="${Number(data.id)}"]`);
-  if (!data.key_event) {
-    if (item) item.remove();
-  } else {
-    if (!item) {
-      item = document.createElement("li");
-      item.dataset.id = data.id;
-      item.appendChild(document.createElement("a")).href = "#update-" + data.id;
-      keyList.prepend(item);
-    }
-    const text = document.createElement("div");
-    text.innerHTML = data.body_html;
-    item.firstChild.textContent = data.headline || text.textContent.trim().slice(0, 90);
-  }
-  keyList.parentElement.hidden = !keyList.children.length;
 }

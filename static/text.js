@@ -16,6 +16,7 @@ export const TEXT = {
   copyLinkTo: "Copy link to update: {text}",
   newUpdates: { one: "↑ {n} new update", other: "↑ {n} new updates" },
   pageTitle: "{title} · Liveblog",
+  showAllKeyEvents: { one: "Show all {n} key event", other: "Show all {n} key events" },
   // what the page's announcer says (reader-announce.js), and the banner (reader-connection.js)
   saidNew: "{text} — new update",
   saidSeveral: { one: "{n} new update, the latest: {text}", other: "{n} new updates, the latest: {text}" },
@@ -25,6 +26,7 @@ export const TEXT = {
   caughtUp: { one: "Live · {n} update caught up", other: "Live · {n} updates caught up" },
   closedAt: "This story is no longer being updated (closed {time}).",
   closedNote: "This story is no longer being updated.",
+  updateGone: "This update is no longer available.",
 
   // reader tools (follow.js)
   newSinceVisit: "New since your last visit",

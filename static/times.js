@@ -4,8 +4,16 @@ import { say } from "./text.js";
 
 const AGO_REFRESH_MS = 30000;
 
-function clockText(when) {
-  return when.toLocaleString(undefined, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+// The shape liveblog/i18n.py's `clock` writes on the server, in the page's language and
+// the reader's zone, saying which: "1 Dec, 14:44 CET"; the year only when not this year's.
+const lang = document.documentElement.lang || undefined;
+const CLOCK = { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  timeZoneName: "short", calendar: "gregory" };
+const thisYear = new Intl.DateTimeFormat(lang, CLOCK);
+const otherYear = new Intl.DateTimeFormat(lang, { ...CLOCK, year: "numeric" });
+
+export function clockText(when) {
+  return (when.getFullYear() === new Date().getFullYear() ? thisYear : otherYear).format(when);
 }
 
 export function agoText(ms) {
@@ -18,7 +26,7 @@ export function agoText(ms) {
 
 // Rewrites every <time datetime> below `root` in this browser's zone (the server wrote UTC).
 export function localTimes(root) {
-  root.querySelectorAll("time[datetime]").forEach((el) => {
+  root.querySelectorAll("time[datetime]:not(.ago)").forEach((el) => {
     const when = new Date(el.getAttribute("datetime"));
     if (isNaN(when)) return;
     el.textContent = clockText(when);
@@ -33,6 +41,18 @@ export function agoElement(datetime) {
   ago.dataset.at = new Date(datetime).getTime();
   ago.textContent = agoText(Number(ago.dataset.at));
   return ago;
+}
+
+// A <time datetime> shown as how long ago it was (its full time in its title), kept
+// current by `keepAgoCurrent`.
+export function showAsAgo(el, datetime) {
+  const when = new Date(datetime);
+  if (isNaN(when)) return;
+  el.setAttribute("datetime", datetime);
+  el.classList.add("ago");
+  el.dataset.at = when.getTime();
+  el.textContent = agoText(when.getTime());
+  el.title = clockText(when);
 }
 
 export function keepAgoCurrent() {

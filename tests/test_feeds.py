@@ -171,8 +171,9 @@ def test_json_ld_is_a_live_blog_posting_google_accepts(server):
     assert posting["headline"] == "Election night" and posting["description"] == "Results as they come in"
     assert posting["url"] == story["url"]
     assert posting["coverageStartTime"] == story["created_at"]
-    assert "coverageEndTime" not in posting
+    assert posting["coverageEndTime"] > posting["coverageStartTime"], "while live, when it is expected to end"
     assert posting["publisher"]["name"] == "Liveblog"
+    assert posting["publisher"]["logo"]["@type"] == "ImageObject"
     updates = posting["liveBlogUpdate"]
     assert [u["url"] for u in updates] == [f"{story['url']}#update-{u['id']}" for u in (second, first)]
     for update in updates:

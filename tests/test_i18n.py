@@ -140,16 +140,19 @@ def test_directions():
     }
 
 
-@pytest.mark.parametrize("language, text", [
-    ("en", "Dec 1, 2026, 15:04 UTC"),
-    ("ar", "1 ديسمبر 2026، 15:04 UTC"),  # CLDR: Arabic's own default is Latin digits
-    ("fa", "۱ دسامبر ۲۰۲۶،‏ ۱۵:۰۴ UTC"),  # Persian writes its own digits
-    ("he", "1 בדצמ׳ 2026, 15:04 UTC"),
-    ("de", "1. Dez. 2026, 15:04 UTC"),
-    ("uk", "1 груд. 2026\u202fр., 15:04 UTC"),
+@pytest.mark.parametrize("language, text, other_year", [
+    ("en", "Dec 1, 15:04 UTC", "Dec 1, 2026, 15:04 UTC"),
+    ("ar", "1 ديسمبر، 15:04 UTC", "1 ديسمبر 2026، 15:04 UTC"),  # CLDR: Arabic's own default is Latin digits
+    ("fa", "۱ دسامبر،\u200f ۱۵:۰۴ UTC", "۱ دسامبر ۲۰۲۶،\u200f ۱۵:۰۴ UTC"),  # Persian writes its own digits
+    ("he", "1 בדצמ׳, 15:04 UTC", "1 בדצמ׳ 2026, 15:04 UTC"),
+    ("de", "1. Dez., 15:04 UTC", "1. Dez. 2026, 15:04 UTC"),
+    ("fr", "1 déc., 15:04 UTC", "1 déc. 2026, 15:04 UTC"),
+    ("uk", "1 груд., 15:04 UTC", "1 груд. 2026\u202fр., 15:04 UTC"),
 ])
-def test_clock_in_each_language_with_the_zone(language, text):
-    assert i18n.clock(MOMENT, language) == text
+def test_clock_in_each_language_with_the_zone(language, text, other_year):
+    """The year only when it is not this year's: the shape static/times.js gives Intl."""
+    assert i18n.clock(MOMENT, language, now=MOMENT) == text
+    assert i18n.clock(MOMENT, language, now=MOMENT.replace(year=2027)) == other_year
 
 
 def test_numbers_in_the_languages_digits():
@@ -189,11 +192,11 @@ def test_arabic_story_without_script(server):
     assert "<strong>تغطية مستمرة</strong>" in page
     assert '<h2 id="key-events-title">أبرز التطورات</h2>' in page
     assert '<span class="badge key">حدث رئيسي</span>' in page
-    assert re.search(r"<time datetime=\"[^\"]+\">\d{1,2} [\u0600-\u06ff]+ \d{4}، \d\d:\d\d UTC</time>", page)
+    assert re.search(r"<time datetime=\"[^\"]+\">\d{1,2} [\u0600-\u06ff]+( \d{4})?، \d\d:\d\d UTC</time>", page)
     # An update in another script keeps its own direction.
     assert '<div class="body" dir="auto"><p>“We heard three blasts,”' in page
     embed = httpx.get(story["url"] + "/embed").text
-    assert html_attrs(embed) == ("ar", "rtl") and "تابع التغطية كاملة على Liveblog" in embed
+    assert html_attrs(embed) == ("ar", "rtl") and "اقرأ المزيد" in embed
 
 
 def test_persian_story_writes_persian_digits(server):
@@ -202,7 +205,7 @@ def test_persian_story_writes_persian_digits(server):
     page = httpx.get(story["url"]).text
     assert html_attrs(page) == ("fa", "rtl")
     time = re.search(r'<a class="permalink"[^>]*><time datetime="[^"]+">([^<]+)</time>', page).group(1)
-    assert re.fullmatch(r"[۰-۹]{1,2} دسامبر [۰-۹]{4}،\u200f [۰-۹]{2}:[۰-۹]{2} UTC", time), time
+    assert re.fullmatch(r"[۰-۹]{1,2} دسامبر( [۰-۹]{4})?،\u200f [۰-۹]{2}:[۰-۹]{2} UTC", time), time
 
 
 def test_live_update_html_is_in_the_storys_language(server, sse):

@@ -46,7 +46,7 @@ def test_markdown_is_rendered():
     html = render.markdown_html("# Title\n\n**bold** and [a link](https://example.com)\n\n> quote")
     assert "<h1>Title</h1>" in html
     assert "<strong>bold</strong>" in html
-    assert '<a href="https://example.com" rel="noopener noreferrer nofollow">a link</a>' in html
+    assert '<a href="https://example.com" rel="nofollow ugc noopener">a link</a>' in html
     assert "<blockquote>" in html
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -17,9 +19,17 @@ MAX_LIMIT = 200
 
 
 async def list_stories(request: Request) -> Response:
-    stories = await blocking(services(request).store.list_stories)
+    """Every story, each with `updated_at` (its close, else its newest update, else its
+    start). An ETag of the answer lets the index poll it cheaply: a 304 when nothing changed."""
+    stories = await blocking(services(request).store.list_stories_with_times)
     base = base_url(request)
-    return api_json({"stories": [render.story_json(s, base) for s in stories]})
+    body = json_bytes({"stories": [{**render.story_json(s, base), "updated_at": render.iso(changed)}
+                                   for s, changed in stories]})
+    tag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {"ETag": tag, "Cache-Control": "no-cache", **CORS}
+    if tag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=JSON, headers=headers)
 
 
 async def get_story(request: Request) -> Response:
@@ -43,6 +53,17 @@ async def list_updates(request: Request) -> Response:
         return event_id, json_bytes({"updates": [render.update_json(u, slug) for u in updates], "next": following})
 
     return await cached(request, slug, ("api-updates", before, limit), body, JSON, CORS)
+
+
+async def get_update(request: Request) -> Response:
+    """One published update (404 once it is deleted: the story page says so of a dead permalink)."""
+    slug, update_id = request.path_params["slug"], request.path_params["update_id"]
+
+    async def body(event_id: int) -> tuple[int, bytes]:
+        update = await blocking(services(request).store.get_update, slug, update_id)
+        return event_id, json_bytes(render.update_json(update, slug))
+
+    return await cached(request, slug, ("api-update", update_id), body, JSON, CORS)
 
 
 async def list_revisions(request: Request) -> Response:
@@ -124,6 +145,7 @@ routes = [
     Route("/api/stories/{slug}", patch_story, methods=["PATCH"]),
     Route("/api/stories/{slug}/updates", list_updates, methods=["GET"]),
     Route("/api/stories/{slug}/updates", create_update, methods=["POST"]),
+    Route("/api/stories/{slug}/updates/{update_id:int}", get_update, methods=["GET"]),
     Route("/api/stories/{slug}/updates/{update_id:int}", patch_update, methods=["PATCH"]),
     Route("/api/stories/{slug}/updates/{update_id:int}", delete_update, methods=["DELETE"]),
     Route("/api/stories/{slug}/updates/{update_id:int}/revisions", list_revisions, methods=["GET"]),

@@ -28,6 +28,7 @@ SHAPES: dict[str, Any] = {
             "closed_at": _NULLABLE_TIME,
             "language": {"type": "string"},
             "url": {"type": "string", "format": "uri"},
+            "updated_at": {**_TIME, "description": "In the list only: its close, else its newest update, else its start"},
         },
     },
     "Update": {
@@ -191,7 +192,8 @@ def document() -> dict[str, Any]:
                 "get": {
                     "operationId": "listStories",
                     "responses": {"200": _json({"type": "object", "required": ["stories"], "properties": {
-                        "stories": {"type": "array", "items": _ref("Story")}}}, "Live stories first, newest first")},
+                        "stories": {"type": "array", "items": _ref("Story")}}}, "Live stories first, newest first; "
+                        "an ETag, and 304 to a matching If-None-Match")},
                 },
                 "post": {
                     "operationId": "createStory",
@@ -238,6 +240,10 @@ def document() -> dict[str, Any]:
             },
             "/api/stories/{slug}/updates/{update_id}": {
                 "parameters": [_SLUG, _UPDATE_ID],
+                "get": {
+                    "operationId": "getUpdate",
+                    "responses": {"200": _json(_ref("Update"), "A published update"), **_errors(404, 422)},
+                },
                 "patch": {
                     "operationId": "editUpdate",
                     "security": _SECURED,

@@ -9,6 +9,8 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from .. import media, render
+from ..store import KEY_EVENTS_SHOWN
+from ..assets import static_url
 from ..templating import render_template
 from ..errors import Invalid
 from .cached import cached
@@ -22,13 +24,16 @@ def page(name: str, status_code: int = 200, **context) -> HTMLResponse:
 
 
 async def index(request: Request) -> Response:
-    stories = await blocking(services(request).store.list_stories)
+    stories = await blocking(services(request).store.list_stories_with_times)
     return page("index.html", stories=stories)
 
 
 # A search's answer may be kept by the browser for a moment, but by no shared cache.
 NOT_KEPT = {"Cache-Control": "private, max-age=5"}
 EMBED_UPDATES = 10  # the embed is a glimpse: the newest few, then a link to the story
+# Its height at most (`?height=`, in CSS pixels), in steps of 100, since style.css holds a
+# rule for each (the Content-Security-Policy allows no inline style).
+EMBED_HEIGHT, EMBED_HEIGHTS = 800, (300, 2000)
 MAX_SEARCH = 200
 
 
@@ -48,12 +53,14 @@ async def _story_context(request: Request, before: int | None = None, key_only: 
         "lead": media.describe(story.image, base) if story.image else None,
         "key_only": key_only,
         "search": search,
+        "key_events_shown": KEY_EVENTS_SHOWN,
     }
 
 
 async def _story_html(request: Request, before: int | None, key_only: bool, search: str | None) -> tuple[int, bytes]:
     context = await _story_context(request, before, key_only, search)
-    posting = render.live_blog_posting(context["page"], context["base_url"], context["lead"])
+    logo = services(request).settings.publisher_logo or context["base_url"] + static_url("logo.png")
+    posting = render.live_blog_posting(context["page"], context["base_url"], context["lead"], logo)
     context["jsonld"] = render.json_for_script(posting)
     context["oembed_url"] = f"{context['base_url']}/oembed?" + urlencode({"url": context["story_url"]})
     return context["page"].last_event_id, render_template("story.html", **context).encode()
@@ -76,15 +83,26 @@ async def story(request: Request) -> Response:
                         lambda _: _story_html(request, before, key_only, None), HTML)
 
 
-async def _embed_html(request: Request) -> tuple[int, bytes]:
+def embed_height(request: Request) -> int:
+    """`?height=` within EMBED_HEIGHTS, to the nearest step; a height that is not a whole number is a 422."""
+    asked = int_param(request, "height", EMBED_HEIGHT, 0)
+    low, high = EMBED_HEIGHTS
+    return min(max(round(asked / 100) * 100, low), high)
+
+
+async def _embed_html(request: Request, height: int) -> tuple[int, bytes]:
     context = await _story_context(request)
     context["page"].updates = context["page"].updates[:EMBED_UPDATES]
-    return context["page"].last_event_id, render_template("embed.html", keep=EMBED_UPDATES, **context).encode()
+    return context["page"].last_event_id, render_template("embed.html", keep=EMBED_UPDATES, height=height,
+                                                          **context).encode()
 
 
 async def embed(request: Request) -> Response:
-    """The compact page for iframes on other sites (framing allowed in web/headers.py)."""
-    return await cached(request, request.path_params["slug"], ("embed",), lambda _: _embed_html(request), HTML)
+    """The compact page for iframes on other sites (framing allowed in web/headers.py), at
+    most `?height=` tall, with a link to the whole story below what it shows."""
+    height = embed_height(request)
+    return await cached(request, request.path_params["slug"], ("embed", height),
+                        lambda _: _embed_html(request, height), HTML)
 
 
 async def _history_html(request: Request, update_id: int) -> bytes:
