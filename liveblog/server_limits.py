@@ -12,7 +12,10 @@ header was accepted, and a socket that never finished its head was kept for good
 - a head (request line and headers) larger than MAX_HEAD_BYTES gets 431 and the
   connection is closed, before the rest is read;
 - a head not complete HEAD_TIMEOUT_SECONDS after its connection opened (or after its
-  first byte, for later requests on a kept-alive connection) gets 408 and is closed.
+  first byte, for later requests on a kept-alive connection) gets 408 and is closed;
+  unless more of it is already waiting unread in the socket: then this process is the
+  slow one (2,000 readers reconnecting at once to a busy machine were refused so, and
+  came back to be refused again), and the head gets up to as long again.
 
 A proxy in front (deploy/nginx.conf) absorbs both too; these hold without one.
 """
@@ -20,6 +23,9 @@ A proxy in front (deploy/nginx.conf) absorbs both too; these hold without one.
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import struct
+import termios
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -28,6 +34,21 @@ HEAD_TIMEOUT_SECONDS = 10.0
 KEEP_ALIVE_SECONDS = 5  # uvicorn's default, set so it is written down
 
 PROTOCOL = "liveblog.server_limits:BoundedHttpTools"  # what `serve` hands uvicorn as `http`
+
+
+GRACE_STEP_SECONDS = 1.0
+
+
+def _unread_bytes(transport) -> int:
+    """How many bytes the client has sent that this process has not read yet (FIONREAD)."""
+    sock = transport.get_extra_info("socket")
+    if sock is None:
+        return 0
+    try:
+        count = fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0\0\0\0")
+    except OSError:
+        return 0
+    return struct.unpack("i", count)[0]
 
 
 def _answer(status: bytes) -> bytes:
@@ -40,6 +61,7 @@ class BoundedHttpTools(HttpToolsProtocol):
     head_timer: asyncio.TimerHandle | None = None
     in_head = True  # between a request's first byte (or the connection's start) and its last header
     head_bytes = 0
+    grace = 0.0  # seconds added to this head's time because its bytes were waiting on us
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
@@ -68,9 +90,9 @@ class BoundedHttpTools(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def _start_head(self) -> None:
-        self.in_head, self.head_bytes = True, 0
+        self.in_head, self.head_bytes, self.grace = True, 0, 0.0
         self._stop_timer()
-        self.head_timer = self.loop.call_later(HEAD_TIMEOUT_SECONDS, self._refuse, b"408 Request Timeout")
+        self.head_timer = self.loop.call_later(HEAD_TIMEOUT_SECONDS, self._head_timed_out)
 
     def _end_head(self) -> None:
         self.in_head = False
@@ -80,6 +102,17 @@ class BoundedHttpTools(HttpToolsProtocol):
         if self.head_timer is not None:
             self.head_timer.cancel()
             self.head_timer = None
+
+    def _head_timed_out(self) -> None:
+        """Refuse a head not complete in time, unless more of it is already waiting in the
+        socket: then the delay is ours (a loop busy with a reconnection storm), not the
+        client's, and it gets a little longer, up to HEAD_TIMEOUT_SECONDS more."""
+        self.head_timer = None
+        if self.grace < HEAD_TIMEOUT_SECONDS and _unread_bytes(self.transport):
+            self.grace += GRACE_STEP_SECONDS
+            self.head_timer = self.loop.call_later(GRACE_STEP_SECONDS, self._head_timed_out)
+            return
+        self._refuse(b"408 Request Timeout")
 
     def _refuse(self, status: bytes) -> None:
         self._stop_timer()

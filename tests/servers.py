@@ -74,7 +74,7 @@ def liveblog(*args: str, cwd: Path, env: dict[str, str], stdin: str | None = Non
         input=stdin,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=STARTUP_SECONDS,  # a command starts as a server does
     )
 
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from liveblog import server_limits
-from servers import server_starter
+from servers import server_starter, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -63,3 +63,23 @@ def test_a_huge_head_is_refused_before_it_is_read(server):
     # A head of an ordinary size is still fine.
     r = httpx.get(server.url + "/healthz", headers={"X-Ordinary": "b" * 8000})
     assert r.status_code == 200
+
+
+def test_bytes_waiting_in_the_socket_are_seen_so_a_busy_server_is_not_taken_for_a_slow_client():
+    """What decides between 408 and a little more time: the bytes a client sent that the
+    process has not read yet."""
+    class Transport:
+        def __init__(self, sock):
+            self.sock = sock
+
+        def get_extra_info(self, name):
+            return self.sock if name == "socket" else None
+
+    ours, client = socket.socketpair()
+    with ours, client:
+        assert server_limits._unread_bytes(Transport(ours)) == 0
+        head = b"GET /stories/x/events HTTP/1.1\r\nHost: x\r\n"
+        client.sendall(head)
+        wait_until(lambda: server_limits._unread_bytes(Transport(ours)) == len(head), 5, "the bytes to arrive")
+        ours.recv(100)
+        assert server_limits._unread_bytes(Transport(ours)) == 0
