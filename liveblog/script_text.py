@@ -58,6 +58,8 @@ MESSAGES: dict[str, str | tuple[str, str]] = {
     "imageUploading": _("Uploading the image…"),
     "imageAdded": _("Image added to the text"),
     "leadImageReady": _("Image uploaded: save the story’s settings to make it the lead image."),
+    # the desk: who is on it
+    "onDesk": _("On the desk now: {names}"),
 }
 
 

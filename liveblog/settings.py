@@ -60,6 +60,9 @@ class Settings:
     max_subscriptions_per_story: int = 100_000
     # The language of pages whose story names none, and of the index (see i18n.py).
     language: str = "en"
+    # How often each process writes what it has open of each story (audience.py); a
+    # process silent for three of these counts for nothing.
+    audience_seconds: float = 5.0
 
     @property
     def secure_cookies(self) -> bool:
@@ -102,6 +105,7 @@ class Settings:
             raise SettingsError(f"LIVEBLOG_LOGIN_WINDOW_SECONDS: {window!r} is not a number of seconds") from None
         if login_window_seconds <= 0:
             raise SettingsError(f"LIVEBLOG_LOGIN_WINDOW_SECONDS: {window!r} must be more than 0")
+        audience_seconds = _seconds("AUDIENCE_SECONDS", get("AUDIENCE_SECONDS", str(cls.audience_seconds)))
         oembed_providers = get("OEMBED_PROVIDERS", "")
         if oembed_providers:
             from .embeds import load
@@ -133,6 +137,7 @@ class Settings:
             media_dir=Path(get("MEDIA_DIR", str(cls.media_dir))),
             metrics_token=get("METRICS_TOKEN", ""),
             login_window_seconds=login_window_seconds,
+            audience_seconds=audience_seconds,
             oembed_providers=Path(oembed_providers) if oembed_providers else None,
             push_contact=push_contact,
             max_streams_per_address=_whole_number("MAX_STREAMS_PER_ADDRESS", get("MAX_STREAMS_PER_ADDRESS", "256")),
@@ -155,6 +160,16 @@ def _check(name: str, load) -> None:
         load()
     except ValueError as exc:
         raise SettingsError(f"LIVEBLOG_{name}: {exc}") from None
+
+
+def _seconds(name: str, raw: str) -> float:
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise SettingsError(f"LIVEBLOG_{name}: {raw!r} is not a number of seconds") from None
+    if not 0 < seconds <= 3600:
+        raise SettingsError(f"LIVEBLOG_{name}: {raw!r} must be more than 0 and at most 3600")
+    return seconds
 
 
 def _whole_number(name: str, raw: str) -> int:

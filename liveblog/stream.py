@@ -20,13 +20,15 @@ from starlette.requests import Request
 
 from . import sse
 from .errors import BadEventId, handle_unexpected, handler_for
-from .fanout import Frame, Hub, Reader, Topic, TransportReader, make_frame
+from .fanout import DESK, Frame, Hub, Reader, Topic, TransportReader, make_frame
 from .store import LOG_BATCH
 from .web.headers import PLAIN
 
 log = logging.getLogger("liveblog.stream")
 
 SERVER_SEND = "liveblog.server_send"
+# Who opens a desk stream (its editor's display name), set in the scope by DeskStream.
+DESK_EDITOR = "liveblog.desk_editor"
 
 _EVENT_ID = re.compile(r"^\d{1,18}$")
 # The streams' paths, as Starlette's routes match them: (pattern, is it the desk's log).
@@ -52,6 +54,11 @@ def requested_last_id(scope) -> int | None:
     if not _EVENT_ID.match(value):
         raise BadEventId(f"Last-Event-ID must be a whole number, not {value[:40]!r}.")
     return int(value)
+
+
+def from_desk(scope) -> bool:
+    """A readers' stream the desk opened (`?desk=1`): the story's desk, not one of its readers."""
+    return any(pair == "desk=1" for pair in scope.get("query_string", b"").decode("latin-1").split("&"))
 
 
 def _uvicorn_transport(scope):
@@ -131,6 +138,10 @@ class EventStream:
         after = requested_last_id(scope)
         topic = await self.hub.topic(slug, self.desk)
         reader = self.hub.join(topic, topic.last_id if after is None else after, _uvicorn_transport(scope))
+        if self.desk:
+            reader.who = scope.get(DESK_EDITOR) or None
+        elif from_desk(scope):
+            reader.who = DESK
         try:
             return reader, [] if after is None else await self._replay(topic, after)
         except BaseException:
