@@ -38,12 +38,19 @@ async def beat(services: "Services") -> None:
 
 
 async def run(services: "Services") -> None:
-    """The audience task of one server process."""
+    """The audience task of one server process. While the database is away it says so once,
+    and once again when a beat gets through."""
+    failing = False
     while True:
         try:
             await beat(services)
+            if failing:
+                log.warning("the audience beat is written again")
+            failing = False
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.warning("could not write this process's audience; will retry", exc_info=True)
+        except Exception as exc:
+            if not failing:
+                log.warning("could not write this process's audience (%s); will retry", exc.__class__.__name__)
+            failing = True
         await asyncio.sleep(services.settings.audience_seconds)

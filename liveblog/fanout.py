@@ -506,6 +506,11 @@ class Hub:
             found[story_id] = (found.get(story_id, (0, []))[0], names)
         return found
 
+    def audience_by_slug(self) -> list[tuple[str, int]]:
+        """(slug, readers over every process) of the stories open here, at the last beat."""
+        slugs = {t.story_id: t.slug for t in self._all_topics()}
+        return sorted((slugs[story_id], now.readers) for story_id, now in self.audience.items() if story_id in slugs)
+
     def story_editors(self, story_id: int) -> set[str]:
         """The names on the story's desk in this process (its desk streams open here)."""
         topic = self.desk_topics.get(story_id)

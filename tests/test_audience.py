@@ -88,6 +88,8 @@ def test_the_beat_writes_the_minute_and_the_desk_draws_the_chart(server, sse):
     store = server._store()
     wait_until(lambda: any(peak >= 1 for _, peak in store.audience_minutes(sid)), timeout=15,
                what="the minute's row")
+    # /metrics has the sum too, beside its per-process figures.
+    assert f'liveblog_story_readers_all_processes{{story="{slug}"}} 1\n' in httpx.get(server.url + "/metrics").text
 
     # Earlier minutes, as another process's beats would have written them, each summed with
     # this process's fresh beat (its one reader): 4, then 9, then 5 (a lower sum later in a
@@ -150,3 +152,19 @@ def test_a_story_never_read_says_so_and_bad_polls_are_refused_cleanly(server):
     weird = desk.http.get(f"/admin/stories/{slug}/readers", params={"chart": "\u2603" * 300})
     assert weird.status_code == 200 and "<section" in weird.json()["chart"]
     assert httpx.get(f"{server.url}/admin/stories/{slug}/readers", follow_redirects=False).status_code == 303
+
+
+def test_presence_comes_on_the_desks_stream_only_with_no_id_and_by_display_name(server, sse):
+    slug = server.new_story("Harbour strike")["slug"]
+    token = server.create_token("wire-desk", display_name="Wire Desk")
+    auth = {"Authorization": f"Bearer {token}"}
+    desk = sse(f"{server.url}/api/stories/{slug}/desk/events", headers=auth).wait_open()
+    reader = sse(f"{server.url}/stories/{slug}/events").wait_open()
+    assert desk.status == reader.status == 200
+    (presence,) = desk.wait(1)
+    assert (presence.event, presence.id, presence.json) == ("presence", None, {"editors": ["Wire Desk"]})
+    # A queue change after it still carries its id: presence leaves the client's place alone.
+    server.post(slug, "Talks resume at noon.", headline="Talks", publish_at=(utcnow() + timedelta(hours=1)).isoformat())
+    events = desk.wait(2)
+    assert events[1].event == "scheduled" and events[1].id is not None
+    assert [e.event for e in reader.events] == []
