@@ -14,10 +14,14 @@ import xml.etree.ElementTree as ET
 from datetime import timedelta
 
 import httpx
+import pytest
 from playwright.sync_api import expect
 
+from backing_services import postgres_database
 from desk import LIVE, Desk, log_in, make_editor
+from liveblog import db
 from liveblog.models import utcnow
+from liveblog.store import Audience, Store
 from servers import server_env, wait_until
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -168,3 +172,44 @@ def test_presence_comes_on_the_desks_stream_only_with_no_id_and_by_display_name(
     events = desk.wait(2)
     assert events[1].event == "scheduled" and events[1].id is not None
     assert [e.event for e in reader.events] == []
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    def made(url: str) -> Store:
+        engine = db.make_engine(url)
+        db.upgrade(engine)
+        return Store(engine)
+
+    if request.param == "sqlite":
+        yield made(f"sqlite:///{tmp_path / 'audience.db'}")
+        return
+    with postgres_database("audience") as url:
+        made_store = made(url)
+        yield made_store
+        made_store.engine.dispose()
+
+
+def test_beats_sum_over_processes_forget_the_silent_and_keep_each_minutes_peak(store):
+    one = store.create_story("One").value.id
+    two = store.create_story("Two").value.id
+    t = utcnow().replace(second=10, microsecond=0)
+    stale = timedelta(seconds=15)
+    store.beat("a", t, t - stale, {one: (2, ["Nadia"]), two: (1, [])})
+    summed = store.beat("b", t, t - stale, {one: (5, ["omar", "Nadia"])})
+    assert summed == {one: Audience(7, ("Nadia", "omar"))}
+    assert store.audience(one, t - stale) == Audience(7, ("Nadia", "omar"))
+    assert store.audience(one, t - stale, but="b") == Audience(2, ("Nadia",))
+    # Later in the minute, fewer: the minute keeps its peak; A no longer has story two open.
+    later = t + timedelta(seconds=20)
+    store.beat("a", later, later - stale, {one: (1, [])})
+    assert store.audience(two, later - stale) == Audience(0, ())
+    # B goes silent: 20 s on, its row is past three beats of 5 s and counts for nothing.
+    gone = t + timedelta(seconds=40)
+    assert store.beat("a", gone, gone - stale, {one: (1, ["Nadia"])}) == {one: Audience(1, ("Nadia",))}
+    minute = t.replace(second=0)
+    assert store.audience_minutes(one) == [(minute, 7)]
+    assert store.audience_minutes(two) == [(minute, 1)]
+    # Nothing open: the process's rows go.
+    store.beat("a", gone, gone - stale, {})
+    assert store.audience(one, gone - stale) == Audience(0, ())
