@@ -63,6 +63,7 @@ def make_frame(event: LoggedEvent) -> Frame:
 KEEPALIVE_FRAME = Frame(0, sse.KEEPALIVE, sse.chunked(sse.KEEPALIVE), False, None)
 
 DESK = "\x00desk"  # Reader.who of a desk following the readers' log: not one of the story's readers
+NO_PRESENCE = b""  # Reader.presence of a desk stream that did not ask to be told who is on the desk
 
 
 def presence_frame(editors: tuple[str, ...]) -> Frame:
@@ -82,7 +83,7 @@ class Reader:
         # On a desk's topic, the editor's display name; on a readers' topic, DESK when a
         # desk follows the story (not one of its readers); else None.
         self.who: str | None = None
-        self.presence: bytes | None = None  # the presence frame last sent to this desk
+        self.presence: bytes | None = None  # the presence frame last sent to this desk (or NO_PRESENCE)
         self.live = False
         self.pending: list[Frame] = []
         self.done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
@@ -523,6 +524,6 @@ class Hub:
             return
         frame = presence_frame(editors)
         for reader in tuple(topic.readers):
-            if reader.live and reader.presence != frame.raw:
+            if reader.live and reader.presence is not NO_PRESENCE and reader.presence != frame.raw:
                 reader.presence = frame.raw
                 reader.deliver(frame)

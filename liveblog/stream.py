@@ -20,7 +20,7 @@ from starlette.requests import Request
 
 from . import sse
 from .errors import BadEventId, handle_unexpected, handler_for
-from .fanout import DESK, Frame, Hub, Reader, Topic, TransportReader, make_frame
+from .fanout import DESK, NO_PRESENCE, Frame, Hub, Reader, Topic, TransportReader, make_frame
 from .store import LOG_BATCH
 from .web.headers import PLAIN
 
@@ -56,9 +56,11 @@ def requested_last_id(scope) -> int | None:
     return int(value)
 
 
-def from_desk(scope) -> bool:
-    """A readers' stream the desk opened (`?desk=1`): the story's desk, not one of its readers."""
-    return any(pair == "desk=1" for pair in scope.get("query_string", b"").decode("latin-1").split("&"))
+def asks(scope, flag: str) -> bool:
+    """Whether the query string says `flag=1`: `desk` on the readers' stream the desk opens
+    (the story's desk, not one of its readers), `presence` on the desk's stream when it wants
+    to be told who is on the desk (the desk page's does; API clients get their log alone)."""
+    return f"{flag}=1" in scope.get("query_string", b"").decode("latin-1").split("&")
 
 
 def _uvicorn_transport(scope):
@@ -140,7 +142,9 @@ class EventStream:
         reader = self.hub.join(topic, topic.last_id if after is None else after, _uvicorn_transport(scope))
         if self.desk:
             reader.who = scope.get(DESK_EDITOR) or None
-        elif from_desk(scope):
+            if not asks(scope, "presence"):
+                reader.presence = NO_PRESENCE
+        elif asks(scope, "desk"):
             reader.who = DESK
         try:
             return reader, [] if after is None else await self._replay(topic, after)

@@ -55,6 +55,9 @@ def test_readers_are_summed_over_two_processes_and_who_is_on_the_desk_shows_on_b
     readers_url = f"/admin/stories/{slug}/readers"
     wait_until(lambda: desk.http.get(readers_url).json()["readers"] == 5, timeout=15, what="5 readers summed")
     assert "5 open now" in desk.http.get(f"/admin/stories/{slug}").text
+    sid = story_id(a, slug)
+    wait_until(lambda: [p for _, p in a._store().audience_minutes(sid) if p == 5], timeout=15,
+               what="a minute's peak of 5")
     desk_follows = sse(f"{a.url}/stories/{slug}/events?desk=1").wait_open()
     assert desk_follows.status == 200
     wait_until(lambda: desk.http.get(readers_url).json()["readers"] == 5, timeout=15, what="the desk not counted")
@@ -65,9 +68,10 @@ def test_readers_are_summed_over_two_processes_and_who_is_on_the_desk_shows_on_b
     wait_until(lambda: desk.http.get(readers_url).json()["readers"] == 3, timeout=15, what="3 readers once 2 left")
 
     # Two editors, each on their own process, in Chromium: each desk names both.
-    pages = {}
+    pages, errors = {}, []
     for name, server in ((nadia, a), (omar, b)):
         page = contexts(viewport={"width": 900, "height": 800}).new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
         log_in(page, server, name)
         page.goto(f"{server.url}/admin/stories/{slug}")
         pages[name] = page
@@ -75,9 +79,15 @@ def test_readers_are_summed_over_two_processes_and_who_is_on_the_desk_shows_on_b
         expect(page.locator("#desk-presence")).to_have_text("On the desk now: Nadia and Omar", timeout=LIVE)
         expect(page.locator("#reader-count")).to_have_text("3 open now", timeout=LIVE)
 
+    # The chart arrives with the poll once minutes are counted, and follows it.
+    chart = pages[nadia].locator("#audience-chart")
+    expect(chart).to_be_visible(timeout=LIVE)
+    expect(chart).to_have_attribute("aria-label", re.compile(r"Peak: 5 readers at .* Now: 3\.$"), timeout=LIVE)
+
     # Omar leaves: Nadia's desk, on the other process, sees him go without a reload.
     pages[omar].close()
     expect(pages[nadia].locator("#desk-presence")).to_have_text("On the desk now: Nadia", timeout=LIVE)
+    assert not errors, errors
 
 
 def test_the_beat_writes_the_minute_and_the_desk_draws_the_chart(server, sse):
@@ -158,19 +168,22 @@ def test_a_story_never_read_says_so_and_bad_polls_are_refused_cleanly(server):
     assert httpx.get(f"{server.url}/admin/stories/{slug}/readers", follow_redirects=False).status_code == 303
 
 
-def test_presence_comes_on_the_desks_stream_only_with_no_id_and_by_display_name(server, sse):
+def test_presence_comes_to_desk_streams_that_ask_with_no_id_and_by_display_name(server, sse):
     slug = server.new_story("Harbour strike")["slug"]
     token = server.create_token("wire-desk", display_name="Wire Desk")
     auth = {"Authorization": f"Bearer {token}"}
-    desk = sse(f"{server.url}/api/stories/{slug}/desk/events", headers=auth).wait_open()
+    desk = sse(f"{server.url}/api/stories/{slug}/desk/events?presence=1", headers=auth).wait_open()
+    api_client = sse(f"{server.url}/api/stories/{slug}/desk/events", headers=auth).wait_open()
     reader = sse(f"{server.url}/stories/{slug}/events").wait_open()
-    assert desk.status == reader.status == 200
+    assert desk.status == api_client.status == reader.status == 200
     (presence,) = desk.wait(1)
     assert (presence.event, presence.id, presence.json) == ("presence", None, {"editors": ["Wire Desk"]})
     # A queue change after it still carries its id: presence leaves the client's place alone.
     server.post(slug, "Talks resume at noon.", headline="Talks", publish_at=(utcnow() + timedelta(hours=1)).isoformat())
     events = desk.wait(2)
     assert events[1].event == "scheduled" and events[1].id is not None
+    # A desk stream that did not ask for presence (an API client's) gets its log alone.
+    assert [e.event for e in api_client.wait(1)] == ["scheduled"]
     assert [e.event for e in reader.events] == []
 
 
