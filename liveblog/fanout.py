@@ -524,6 +524,6 @@ class Hub:
             return
         frame = presence_frame(editors)
         for reader in tuple(topic.readers):
-            if reader.live and reader.presence is not NO_PRESENCE and reader.presence != frame.raw:
+            if reader.live and reader.presence not in (NO_PRESENCE, frame.raw):
                 reader.presence = frame.raw
                 reader.deliver(frame)
