@@ -8,7 +8,9 @@ The readers' log (`models.Event`, streamed to everyone, SPEC's four kinds):
     UpdateDeleted  "delete"  a published update taken down
 
 The desk's log (`models.DeskEvent`, for editors only): `QueueChanged`, whose kind is
-the status a queued update moved to (draft, scheduled, published, rejected).
+the status a queued update moved to (draft, scheduled, published, rejected). Beside it,
+the desk's stream carries `DeskPresence` ("presence"), which is in no log: who has the
+story's desk open now, from every process's audience beat (audience.py).
 
 An event is built from the rows it describes, once, at write time; `encode` gives the
 one line of JSON that the log keeps and every stream sends. `static/kinds.js` names the
@@ -29,6 +31,8 @@ READER_KINDS = (STORY, UPDATE, EDIT, DELETE)
 
 DRAFT, SCHEDULED, PUBLISHED, REJECTED = "draft", "scheduled", "published", "rejected"
 DESK_KINDS = (DRAFT, SCHEDULED, PUBLISHED, REJECTED)
+# Sent on the desk's stream beside its log, never stored: who has the story's desk open.
+PRESENCE = "presence"
 
 
 @dataclass(frozen=True)
@@ -135,10 +139,18 @@ class QueueChanged(_UpdateShown):
                    update.author)
 
 
+@dataclass(frozen=True)
+class DeskPresence:
+    """The display names of the editors with the story's desk open now, on any process."""
+
+    kind: ClassVar[str] = PRESENCE
+    editors: list[str]
+
+
 def payload(event: ReaderEvent | QueueChanged) -> dict[str, Any]:
     return asdict(event)
 
 
-def encode(event: ReaderEvent | QueueChanged) -> str:
+def encode(event: ReaderEvent | QueueChanged | DeskPresence) -> str:
     """The event's one line of JSON, as the log keeps it and the stream sends it."""
     return compact_json(asdict(event))

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import secrets
 import socket
 import struct
 import time
@@ -24,9 +26,9 @@ from anyio import to_thread
 
 from . import sse
 from .broadcast import RESYNC, Backend, Notice
-from .events import STORY
+from .events import PRESENCE, STORY, DeskPresence, encode
 from .models import Story
-from .store import LOG_BATCH, LoggedEvent, Store
+from .store import LOG_BATCH, Audience, LoggedEvent, Store
 
 log = logging.getLogger("liveblog.fanout")
 
@@ -60,21 +62,38 @@ def make_frame(event: LoggedEvent) -> Frame:
 
 KEEPALIVE_FRAME = Frame(0, sse.KEEPALIVE, sse.chunked(sse.KEEPALIVE), False, None)
 
+DESK = "\x00desk"  # Reader.who of a desk following the readers' log: not one of the story's readers
+NO_PRESENCE = b""  # Reader.presence of a desk stream that did not ask to be told who is on the desk
+
+
+def presence_frame(editors: tuple[str, ...]) -> Frame:
+    """Who is on a story's desk: a frame with no id (it is not in any log, nothing replays it)."""
+    raw = sse.signal(PRESENCE, encode(DeskPresence(list(editors))))
+    return Frame(0, raw, sse.chunked(raw), False, None)
+
 
 class Reader:
     """One open stream. `done` resolves with why it ended: "end", "gone" or "lagging"."""
 
-    __slots__ = ("last_id", "live", "pending", "done", "topic")
+    __slots__ = ("last_id", "live", "pending", "done", "topic", "who", "presence")
 
     def __init__(self, topic: "Topic", last_id: int):
         self.topic = topic
         self.last_id = last_id
+        # On a desk's topic, the editor's display name; on a readers' topic, DESK when a
+        # desk follows the story (not one of its readers); else None.
+        self.who: str | None = None
+        self.presence: bytes | None = None  # the presence frame last sent to this desk (or NO_PRESENCE)
         self.live = False
         self.pending: list[Frame] = []
         self.done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
 
     def deliver(self, frame: Frame) -> None:
         raise NotImplementedError
+
+    def gone(self) -> bool:
+        """Whether its connection is known to be closed (else it is found out at the next write)."""
+        return False
 
     def close(self, reason: str) -> None:
         self.topic.readers.discard(self)
@@ -110,6 +129,9 @@ class TransportReader(Reader):
             transport.write(frame.chunk)
             if frame.id:
                 self.last_id = frame.id
+
+    def gone(self) -> bool:
+        return self.transport.is_closing()
 
     def reset(self) -> None:
         """Close with a reset, dropping what the kernel still holds for this reader.
@@ -261,6 +283,10 @@ class Hub:
         # Told of every notice, RESYNC included, whether or not the story has readers
         # here: the page cache keeps each story's newest event id with it (pagecache.py).
         self.watchers: list[Callable[[Notice], None]] = []
+        # This process, as its audience beat names it (audience.py), and each story's
+        # audience summed over every process at the last beat.
+        self.process = f"{socket.gethostname()[:20]}-{os.getpid()}-{secrets.token_hex(4)}"
+        self.audience: dict[int, Audience] = {}
 
     # -- life cycle ----------------------------------------------------------
 
@@ -457,5 +483,47 @@ class Hub:
         return sum(len(t.readers) for t in self.desk_topics.values())
 
     def story_readers(self, story_id: int) -> int:
+        """The story's readers in this process (its page and embed: not the desks following it)."""
         topic = self.topics.get(story_id)
-        return len(topic.readers) if topic else 0
+        return sum(1 for r in topic.readers if r.who is None) if topic else 0
+
+    # -- the audience (audience.py) --------------------------------------------
+
+    def open_here(self) -> dict[int, tuple[int, list[str]]]:
+        """Each story open in this process: (its readers, the names on its desk).
+
+        Readers whose connection is known closed are let go first, so that a desk closed
+        a moment ago is not counted until the next write would find it out.
+        """
+        found: dict[int, tuple[int, list[str]]] = {}
+        for topic in self._all_topics():
+            for reader in tuple(topic.readers):
+                if reader.gone():
+                    reader.close("gone")
+        for story_id, topic in self.topics.items():
+            found[story_id] = (sum(1 for r in topic.readers if r.who is None), [])
+        for story_id, topic in self.desk_topics.items():
+            names = sorted({r.who for r in topic.readers if r.who})
+            found[story_id] = (found.get(story_id, (0, []))[0], names)
+        return found
+
+    def audience_by_slug(self) -> list[tuple[str, int]]:
+        """(slug, readers over every process) of the stories open here, at the last beat."""
+        slugs = {t.story_id: t.slug for t in self._all_topics()}
+        return sorted((slugs[story_id], now.readers) for story_id, now in self.audience.items() if story_id in slugs)
+
+    def story_editors(self, story_id: int) -> set[str]:
+        """The names on the story's desk in this process (its desk streams open here)."""
+        topic = self.desk_topics.get(story_id)
+        return {r.who for r in topic.readers if r.who and not r.gone()} if topic else set()
+
+    def present(self, story_id: int, editors: tuple[str, ...]) -> None:
+        """Tell this process's desks of the story who is on its desk, when it changed for them."""
+        topic = self.desk_topics.get(story_id)
+        if topic is None:
+            return
+        frame = presence_frame(editors)
+        for reader in tuple(topic.readers):
+            if reader.live and reader.presence not in (NO_PRESENCE, frame.raw):
+                reader.presence = frame.raw
+                reader.deliver(frame)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from babel import Locale
 from babel.dates import format_skeleton, get_datetime_format
+from babel.lists import format_list
 from babel.numbers import format_decimal
 
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -116,6 +117,11 @@ def digits(text: str, language: str) -> str:
 
 def number(value: int, language: str) -> str:
     return digits(format_decimal(value, locale=language, numbering_system="default"), language)
+
+
+def names(items: list[str], language: str) -> str:
+    """"Nadia, Omar and Sam", as the language joins a list (the scripts use Intl.ListFormat)."""
+    return format_list(list(items), locale=language) if items else ""
 
 
 def clock(moment: datetime | None, language: str, now: datetime | None = None) -> str:

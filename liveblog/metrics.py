@@ -3,7 +3,8 @@
 Each process answers for itself (scrape every process, or every worker through its
 own port): readers connected, frames delivered, readers dropped for falling behind,
 how far behind the log this process is (`broadcast lag`), and the page cache's size,
-hits and builds. Served to localhost
+hits and builds; and, for the stories open here, their readers summed over every process
+(from the last audience beat, audience.py). Served to localhost
 only, unless `LIVEBLOG_METRICS_TOKEN` is set, when it is served to any client that
 sends `Authorization: Bearer <token>`.
 """
@@ -46,6 +47,9 @@ def exposition(hub: Hub, lag_events: int, lag_seconds: float, pages: PageCache |
          [("", hub.stats.get("lagging", 0))]),
         ("liveblog_streams_ended_total", "counter", "Streams that ended, by why.",
          [(f'{{reason="{reason}"}}', hub.stats.get(reason, 0)) for reason in ("end", "gone", "lagging")]),
+        ("liveblog_story_readers_all_processes", "gauge",
+         "Readers of each story open here, summed over every process at the last audience beat.",
+         [(f'{{story="{_label(slug)}"}}', readers) for slug, readers in hub.audience_by_slug()]),
         ("liveblog_broadcast_up", "gauge", "1 while the broadcast connection is up.", [("", int(hub.backend.connected))]),
         ("liveblog_broadcast_reconnects_total", "counter", "Times the broadcast connection was lost and made again.",
          [("", hub.backend.reconnects)]),

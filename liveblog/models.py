@@ -1,6 +1,6 @@
 """The tables: Story, Update, Revision (an update's earlier texts), Event (the append-only
 log), Editor, Token, EditorSession, and the workflow and follow tables: DeskEvent,
-PushSubscription, PushJob, ServerKey."""
+PushSubscription, PushJob, ServerKey, and the audience's: AudienceBeat, AudienceMinute."""
 
 from __future__ import annotations
 
@@ -215,3 +215,28 @@ class ServerKey(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=40)
     value: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = _created()
+
+
+class AudienceBeat(SQLModel, table=True):
+    """What one server process has open of one story now, written every few seconds.
+
+    `readers`: its story-page and embed streams; `editors`: the display names of those
+    with the story's desk stream open, as a JSON list. Summed over the processes whose
+    row is fresh (audience.py), it is the story's audience across every process.
+    """
+
+    __table_args__ = (Index("ix_audiencebeat_story_id_beat_at", "story_id", "beat_at"),)
+
+    process: str = Field(primary_key=True, max_length=40)
+    story_id: int = Field(foreign_key="story.id", primary_key=True)
+    readers: int = Field(default=0)
+    editors: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
+    beat_at: datetime = _created()
+
+
+class AudienceMinute(SQLModel, table=True):
+    """A story's readers in one minute: the peak of the summed count (the desk's chart)."""
+
+    story_id: int = Field(foreign_key="story.id", primary_key=True)
+    minute: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
+    peak: int = Field(default=0)

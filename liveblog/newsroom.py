@@ -27,7 +27,7 @@ from .errors import Forbidden, Invalid, LiveblogError, UpdateNotFound
 from .fanout import Hub
 from .inputs import StoryIn, StoryPatch, UpdateIn, UpdatePatch, validate
 from .models import Story, Update, utcnow
-from .store import Store, Written
+from .store import Audience, Store, Written
 
 T = TypeVar("T")
 
@@ -58,6 +58,11 @@ class Author:
     @property
     def byline(self) -> str:
         return self.display_name or self.name
+
+
+def stale_before(now: datetime, every: float) -> datetime:
+    """Beats older than this are of processes gone: three intervals missed."""
+    return now - timedelta(seconds=3 * every)
 
 
 def require_editor(author: Author, doing: str) -> None:
@@ -196,6 +201,18 @@ class Newsroom:
         """Cancel a scheduled update: it goes back among the drafts, nothing of it lost."""
         require_editor(author, "cancel a scheduled update")
         return await self._write(self.store.unschedule_update, slug, update_id)
+
+    # -- the audience ----------------------------------------------------------------
+
+    async def beat(self, process: str, open_here: dict[int, tuple[int, list[str]]], every: float,
+                   now: datetime | None = None) -> dict[int, Audience]:
+        """One process's audience beat (audience.py): what it has open of each story now,
+        stored; each of those stories' audience summed over every process, returned.
+
+        Readers see nothing of it, so nothing is announced; the desks are told who is on
+        them by the caller (the desk's stream carries that beside its log)."""
+        now = now or utcnow()
+        return await to_thread.run_sync(self.store.beat, process, now, stale_before(now, every), open_here)
 
     async def publish_due(self, now: datetime | None = None) -> int:
         """Publish every scheduled update due by `now` that no other process has taken.

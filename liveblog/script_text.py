@@ -87,7 +87,8 @@ MESSAGES: dict[str, str | tuple[str, str]] = {
     "draftKept": _("Draft kept in this browser"),
     "draftNotKept": _("This browser cannot keep a draft"),
     "draftRestored": _("Draft restored from this browser"),
-    "readersOpen": ngettext("{n} open now", "{n} open now"),
+    # the desk: who is on it
+    "onDesk": _("On the desk now: {names}"),
 }
 
 

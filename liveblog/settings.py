@@ -63,6 +63,9 @@ class Settings:
     # The publisher's logo in the story page's structured data (an http(s) URL; empty:
     # the shipped static/logo.png).
     publisher_logo: str = ""
+    # How often each process writes what it has open of each story (audience.py); a
+    # process silent for three of these counts for nothing.
+    audience_seconds: float = 5.0
 
     @property
     def secure_cookies(self) -> bool:
@@ -105,6 +108,7 @@ class Settings:
             raise SettingsError(f"LIVEBLOG_LOGIN_WINDOW_SECONDS: {window!r} is not a number of seconds") from None
         if login_window_seconds <= 0:
             raise SettingsError(f"LIVEBLOG_LOGIN_WINDOW_SECONDS: {window!r} must be more than 0")
+        audience_seconds = _seconds("AUDIENCE_SECONDS", get("AUDIENCE_SECONDS", str(cls.audience_seconds)))
         oembed_providers = get("OEMBED_PROVIDERS", "")
         if oembed_providers:
             from .embeds import load
@@ -140,6 +144,7 @@ class Settings:
             media_dir=Path(get("MEDIA_DIR", str(cls.media_dir))),
             metrics_token=get("METRICS_TOKEN", ""),
             login_window_seconds=login_window_seconds,
+            audience_seconds=audience_seconds,
             oembed_providers=Path(oembed_providers) if oembed_providers else None,
             push_contact=push_contact,
             max_streams_per_address=_whole_number("MAX_STREAMS_PER_ADDRESS", get("MAX_STREAMS_PER_ADDRESS", "256")),
@@ -162,6 +167,16 @@ def _check(name: str, load) -> None:
         load()
     except ValueError as exc:
         raise SettingsError(f"LIVEBLOG_{name}: {exc}") from None
+
+
+def _seconds(name: str, raw: str) -> float:
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise SettingsError(f"LIVEBLOG_{name}: {raw!r} is not a number of seconds") from None
+    if not 0 < seconds <= 3600:
+        raise SettingsError(f"LIVEBLOG_{name}: {raw!r} must be more than 0 and at most 3600")
+    return seconds
 
 
 def _whole_number(name: str, raw: str) -> int:

@@ -40,6 +40,11 @@ def frame(event_id: int, kind: str, data: str) -> bytes:
     return ServerSentEvent(id=str(event_id), event=kind, data=data, sep="\n").encode()
 
 
+def signal(kind: str, data: str) -> bytes:
+    """A frame that is in no log: no `id:`, so the client's last event id stays as it was."""
+    return ServerSentEvent(event=kind, data=data, sep="\n").encode()
+
+
 def retry(rng: random.Random = random._inst) -> bytes:
     """The `retry:` field a stream starts with: a reconnection wait drawn from the range."""
     return ServerSentEvent(retry=rng.randint(RETRY_MIN_MS, RETRY_MAX_MS), sep="\n").encode()

@@ -8,6 +8,7 @@ so the caller announces it only after the commit.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import secrets
 import unicodedata
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Generic, NamedTuple, TypeVar
 
-from sqlalchemy import and_, column, delete, func, or_, text, tuple_
+from sqlalchemy import and_, case, column, delete, func, or_, text, tuple_
 from sqlalchemy import update as sql_update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -26,7 +27,7 @@ from sqlmodel import Session, select
 from . import render
 from .events import QueueChanged, ReaderEvent, StoryChanged, UpdateDeleted, UpdateEdited, UpdatePosted, encode
 from .errors import Invalid, StoryNotFound, TooManyRequests, UpdateNotFound
-from .models import (DeskEvent, Editor, EditorSession, Event, PushJob, PushSubscription, Revision, ServerKey, Story,
+from .models import (AudienceBeat, AudienceMinute, DeskEvent, Editor, EditorSession, Event, PushJob, PushSubscription, Revision, ServerKey, Story,
                      Token, Update, utcnow)
 
 T = TypeVar("T")
@@ -65,6 +66,13 @@ class LoggedEvent(NamedTuple):
     kind: str
     data: str
     closes: bool = False
+
+
+class Audience(NamedTuple):
+    """A story's audience now: readers of its page and embed, and the editors on its desk."""
+
+    readers: int
+    editors: tuple[str, ...]
 
 
 @dataclass
@@ -741,6 +749,73 @@ class Store:
     def finish_push_job(self, job_id: int) -> None:
         with self._writing() as s:
             s.execute(delete(PushJob).where(PushJob.id == job_id))
+
+    # -- the audience: each process's beat, and the readers per minute ------------
+
+    def _upsert(self, s: Session, table, values: dict[str, Any], keys: tuple[str, ...], changes: dict[str, Any]) -> None:
+        """INSERT … ON CONFLICT (keys) DO UPDATE, in SQLite's or PostgreSQL's words."""
+        if self.sqlite:
+            from sqlalchemy.dialects.sqlite import insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert
+        statement = insert(table.__table__).values(**values)
+        fresh = {name: change(statement.excluded) for name, change in changes.items()}
+        s.execute(statement.on_conflict_do_update(index_elements=list(keys), set_=fresh))
+
+    def beat(self, process: str, now: datetime, stale_before: datetime,
+             open_here: dict[int, tuple[int, list[str]]]) -> dict[int, Audience]:
+        """One process's beat: what it has open of each story (readers, editors' names) replaces
+        its last; rows of processes gone quiet (older than `stale_before`) are deleted; each
+        story's minute keeps the peak of the sum. Returns each of those stories' audience
+        summed over every process."""
+        minute = now.replace(second=0, microsecond=0)
+        with self._writing() as s:
+            s.execute(delete(AudienceBeat).where(or_(
+                AudienceBeat.beat_at < stale_before,
+                and_(AudienceBeat.process == process, AudienceBeat.story_id.not_in(list(open_here) or [0])))))
+            for story_id, (readers, editors) in open_here.items():
+                self._upsert(s, AudienceBeat, {"process": process, "story_id": story_id, "readers": readers,
+                                               "editors": render.compact_json(editors), "beat_at": now},
+                             ("process", "story_id"),
+                             {"readers": lambda new: new.readers, "editors": lambda new: new.editors,
+                              "beat_at": lambda new: new.beat_at})
+            audience = self._audience(s, list(open_here), stale_before)
+            for story_id, now_open in audience.items():
+                self._upsert(s, AudienceMinute, {"story_id": story_id, "minute": minute, "peak": now_open.readers},
+                             ("story_id", "minute"),
+                             {"peak": lambda new: case((new.peak > AudienceMinute.peak, new.peak),
+                                                       else_=AudienceMinute.peak)})
+            return audience
+
+    @staticmethod
+    def _audience(s: Session, story_ids: list[int], stale_before: datetime, but: str = "") -> dict[int, Audience]:
+        found = {story_id: Audience(0, ()) for story_id in story_ids}
+        if not story_ids:
+            return found
+        rows = s.exec(select(AudienceBeat.story_id, AudienceBeat.readers, AudienceBeat.editors)
+                      .where(AudienceBeat.story_id.in_(story_ids), AudienceBeat.beat_at >= stale_before,
+                             AudienceBeat.process != but))
+        readers: dict[int, int] = dict.fromkeys(story_ids, 0)
+        editors: dict[int, set[str]] = {story_id: set() for story_id in story_ids}
+        for story_id, count, names in rows:
+            readers[story_id] += count
+            editors[story_id].update(json.loads(names))
+        for story_id in story_ids:
+            found[story_id] = Audience(readers[story_id], tuple(sorted(editors[story_id], key=str.casefold)))
+        return found
+
+    def audience(self, story_id: int, stale_before: datetime, but: str = "") -> Audience:
+        """A story's readers and desk editors now, summed over every process with a fresh beat
+        (but the process `but`, which counts its own)."""
+        with self._reading() as s:
+            return self._audience(s, [story_id], stale_before, but)[story_id]
+
+    def audience_minutes(self, story_id: int) -> list[tuple[datetime, int]]:
+        """(minute, peak readers) of every minute the story was counted in, oldest first."""
+        with self._reading() as s:
+            rows = s.exec(select(AudienceMinute.minute, AudienceMinute.peak)
+                          .where(AudienceMinute.story_id == story_id).order_by(AudienceMinute.minute))
+            return [(minute, peak) for minute, peak in rows]
 
     # -- keys the server keeps ---------------------------------------------------
 

@@ -20,13 +20,15 @@ from starlette.requests import Request
 
 from . import sse
 from .errors import BadEventId, handle_unexpected, handler_for
-from .fanout import Frame, Hub, Reader, Topic, TransportReader, make_frame
+from .fanout import DESK, NO_PRESENCE, Frame, Hub, Reader, Topic, TransportReader, make_frame
 from .store import LOG_BATCH
 from .web.headers import PLAIN
 
 log = logging.getLogger("liveblog.stream")
 
 SERVER_SEND = "liveblog.server_send"
+# Who opens a desk stream (its editor's display name), set in the scope by DeskStream.
+DESK_EDITOR = "liveblog.desk_editor"
 
 _EVENT_ID = re.compile(r"^\d{1,18}$")
 # The streams' paths, as Starlette's routes match them: (pattern, is it the desk's log).
@@ -52,6 +54,13 @@ def requested_last_id(scope) -> int | None:
     if not _EVENT_ID.match(value):
         raise BadEventId(f"Last-Event-ID must be a whole number, not {value[:40]!r}.")
     return int(value)
+
+
+def asks(scope, flag: str) -> bool:
+    """Whether the query string says `flag=1`: `desk` on the readers' stream the desk opens
+    (the story's desk, not one of its readers), `presence` on the desk's stream when it wants
+    to be told who is on the desk (the desk page's does; API clients get their log alone)."""
+    return f"{flag}=1" in scope.get("query_string", b"").decode("latin-1").split("&")
 
 
 def _uvicorn_transport(scope):
@@ -131,6 +140,12 @@ class EventStream:
         after = requested_last_id(scope)
         topic = await self.hub.topic(slug, self.desk)
         reader = self.hub.join(topic, topic.last_id if after is None else after, _uvicorn_transport(scope))
+        if self.desk:
+            reader.who = scope.get(DESK_EDITOR) or None
+            if not asks(scope, "presence"):
+                reader.presence = NO_PRESENCE
+        elif asks(scope, "desk"):
+            reader.who = DESK
         try:
             return reader, [] if after is None else await self._replay(topic, after)
         except BaseException:

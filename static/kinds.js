@@ -16,3 +16,7 @@ export const SCHEDULED = "scheduled";
 export const PUBLISHED = "published";
 export const REJECTED = "rejected";
 export const DESK_KINDS = [DRAFT, SCHEDULED, PUBLISHED, REJECTED];
+
+// Sent on the desk's stream beside its log (never stored, so it has no id): who has the
+// story's desk open now.
+export const PRESENCE = "presence";

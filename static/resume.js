@@ -37,7 +37,7 @@ export class ResumingStream {
   connect() {
     clearTimeout(this.timer);
     if (this.source) this.source.close();
-    const source = new EventSource(this.url + "?last_event_id=" + encodeURIComponent(this.lastId));
+    const source = new EventSource(this.url + (this.url.includes("?") ? "&" : "?") + "last_event_id=" + encodeURIComponent(this.lastId));
     this.source = source;
     Object.entries(this.handlers).forEach(([kind, apply]) => {
       source.addEventListener(kind, (event) => {

@@ -62,7 +62,6 @@ export const TEXT = {
   connected: "· connected",
   reconnecting: "· reconnecting…",
   storyClosed: "· story closed: not updating",
-  readersOpen: { one: "{n} open now", other: "{n} open now" },
   draftKept: "Draft kept in this browser",
   draftNotKept: "This browser cannot keep a draft",
   draftRestored: "Draft restored from this browser",
@@ -75,6 +74,7 @@ export const TEXT = {
   imageUploading: "Uploading the image…",
   imageAdded: "Image added to the text",
   leadImageReady: "Image uploaded: save the story’s settings to make it the lead image.",
+  onDesk: "On the desk now: {names}",
 };
 
 // The page's own language, when it is not English: liveblog/script_text.py, from the catalogs.

@@ -63,3 +63,26 @@ def test_0006_upgrades_old_updates_matches_the_models_and_goes_down_and_up(datab
         assert differences_in_0006(engine) == []
     finally:
         engine.dispose()
+
+
+def test_0008_makes_the_audience_tables_as_the_models_say_and_goes_down_and_up(database_url):
+    engine = db.make_engine(database_url)
+    config = db.alembic_config(engine)
+    new = ("audiencebeat", "audienceminute")
+
+    def differences() -> list:
+        with engine.connect() as conn:
+            diffs = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+        return [d for d in diffs if any(name in repr(d) for name in new)]
+
+    try:
+        command.upgrade(config, "head")
+        assert differences() == []
+        command.downgrade(config, "0007_update_deleted_at")
+        with engine.connect() as conn:
+            tables = set(conn.dialect.get_table_names(conn))
+        assert not tables & set(new)
+        command.upgrade(config, "head")
+        assert differences() == []
+    finally:
+        engine.dispose()

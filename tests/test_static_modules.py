@@ -75,6 +75,7 @@ def test_kinds_js_names_the_kinds_events_py_names():
 
     assert kinds("READER_KINDS") == events.READER_KINDS
     assert kinds("DESK_KINDS") == events.DESK_KINDS
+    assert names["PRESENCE"] == events.PRESENCE
 
 
 # -- the shared modules' pure parts, run in Chromium on our own origin -------------------

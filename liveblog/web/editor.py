@@ -16,6 +16,7 @@ scheduled updates from the same desk; its list follows the desk's own stream
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -28,11 +29,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from .. import i18n, media, render
+from .. import chart, i18n, media, render
 from ..events import StoryChanged, payload
-from ..models import Update, utcnow
-from ..newsroom import RESTORE_WINDOW, require_editor
-from ..templating import update_html
+from ..models import Story, Update, utcnow
+from ..newsroom import RESTORE_WINDOW, require_editor, stale_before
+from ..templating import render_template, update_html
 from ..auth import (
     LOGIN_COOKIE,
     LOGIN_FORM_MAX_AGE,
@@ -341,8 +342,8 @@ async def _desk_page(
         limits={"body": MAX_BODY, "headline": MAX_HEADLINE},
         restore_seconds=int(RESTORE_WINDOW.total_seconds()),
         desk_last_event_id=desk_last_event_id,
-        readers=svc.hub.story_readers(story_page.story.id),
         poll_seconds=READERS_POLL_SECONDS,
+        **await _audience(svc, story_page.story, desk_language(request)["language"], session.editor.byline),
     )
 
 
@@ -615,15 +616,52 @@ async def upload_image(request: Request) -> Response:
     return no_store(await _desk_page(request, session, FormState(target, fields)))
 
 
+def _key_event_title(update: Update) -> str:
+    if update.headline:
+        return update.headline
+    words = update.body.split()
+    return " ".join(words[:12]) + (" …" if len(words) > 12 else "")
+
+
+async def _audience(svc: Services, story: Story, language: str, me: str | None = None) -> dict[str, Any]:
+    """The story's audience for the desk: readers now and who is on its desk, over every
+    process (the others' fresh beats and this process's own count, as it is this moment),
+    and the chart of its readers per minute."""
+    others = await blocking(svc.store.audience, story.id, stale_before(utcnow(), svc.settings.audience_seconds),
+                            svc.hub.process)
+    readers = others.readers + svc.hub.story_readers(story.id)
+    editors = set(others.editors) | svc.hub.story_editors(story.id) | ({me} if me else set())
+    minutes = await blocking(svc.store.audience_minutes, story.id)
+    _, key_events = await blocking(svc.store.key_events, story.slug, 200)
+    ticks = [(update.created_at, _key_event_title(update)) for update in key_events]
+    version = hashlib.blake2s(repr((minutes, ticks, readers)).encode(), digest_size=8).hexdigest()
+    return {
+        "readers": readers,
+        "editors": sorted(editors, key=str.casefold),
+        "chart": chart.build(minutes, sorted(ticks), language),
+        "chart_version": version,
+    }
+
+
 @editors_only
 async def story_readers(request: Request, session: DeskSession, form: Form) -> Response:
-    """What the desk polls: how many have the story open here now, and where its log is."""
+    """What the desk polls: the story's readers now (every process's), who is on its desk,
+    where its log is, and the audience chart when it changed since `?chart=` (its version)."""
     svc = services(request)
     story = await blocking(svc.store.get_story, request.path_params["slug"])
     last_event_id = await blocking(svc.store.last_event_id, story.id)
-    return JSONResponse(
-        {"readers": svc.hub.story_readers(story.id), "status": story.status, "last_event_id": last_event_id}
-    )
+    language = desk_language(request)["language"]
+    audience = await _audience(svc, story, language)
+    fresh = request.query_params.get("chart") != audience["chart_version"]
+    return JSONResponse({
+        "readers": audience["readers"],
+        "readers_text": render_template("_reader_count.html", language, readers=audience["readers"]).strip(),
+        "editors": audience["editors"],
+        "chart": render_template("_audience.html", language, **audience).strip() if fresh else None,
+        "chart_version": audience["chart_version"],
+        "status": story.status,
+        "last_event_id": last_event_id,
+    })
 
 
 routes = [

@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from .. import render
 from ..auth import session_or_token_author, token_author
-from ..stream import EventStream
+from ..stream import DESK_EDITOR, EventStream
 from ..stream_limit import Slots, StreamLimit
 from .common import Services, api_json, blocking, newsroom, services
 
@@ -85,6 +85,7 @@ class DeskStream:
 
     async def __call__(self, scope, receive, send) -> None:
         author = await session_or_token_author(Request(scope), self.svc.settings, self.svc.store)
+        scope[DESK_EDITOR] = author.byline  # present on the story's desk while this is open
         held = self.by_credential.take(author.name)
         try:
             await self.by_address(scope, receive, send)
