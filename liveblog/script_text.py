@@ -47,6 +47,9 @@ MESSAGES: dict[str, str | tuple[str, str]] = {
     "followPush": _("Notify me of key events"),
     "unfollowPush": _("Stop notifications"),
     "pushBlocked": _("Notifications are blocked for this site"),
+    "pollFailed": _("Your vote could not be sent; check your connection and try again."),
+    "pollRefusedClosed": _("Your vote was not counted: this poll has closed, or this browser has voted in it already."),
+    "pollTooMany": _("Too many votes from your network just now; try again in a minute."),
 }
 
 

@@ -13,7 +13,7 @@ import secrets
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable, Generic, NamedTuple, TypeVar
 
@@ -24,10 +24,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from . import render
-from .events import QueueChanged, ReaderEvent, StoryChanged, UpdateDeleted, UpdateEdited, UpdatePosted, encode
-from .errors import Invalid, StoryNotFound, TooManyRequests, UpdateNotFound
-from .models import (DeskEvent, Editor, EditorSession, Event, PushJob, PushSubscription, Revision, ServerKey, Story,
-                     Token, Update, utcnow)
+from .events import (PollCounted, QueueChanged, ReaderEvent, StoryChanged, UpdateDeleted, UpdateEdited, UpdatePosted,
+                     encode)
+from .errors import Invalid, PollClosed, PollNotFound, StoryNotFound, TooManyRequests, UpdateNotFound
+from .models import (ChoiceCount, DeskEvent, Editor, EditorSession, Event, Poll, PollChoice, PollResult, PushJob,
+                     PushSubscription, Revision, ServerKey, Story, Token, Update, utcnow)
 
 T = TypeVar("T")
 
@@ -74,6 +75,7 @@ class StoryPage:
     key_events: list[Update]
     last_event_id: int
     older: int | None  # the `before` cursor for the next page, None on the last page
+    polls: dict[int, PollResult] = field(default_factory=dict)  # by update id, for the updates shown
 
 
 def slugify(text: str) -> str:
@@ -328,7 +330,8 @@ class Store:
             s.add(other)
             s.flush()
             if other.status == "published":
-                event_id = self._append(s, story.id, UpdateEdited.of(other, story.slug, story.language))
+                event_id = self._append(s, story.id, UpdateEdited.of(other, story.slug, story.language,
+                                                                     self._poll_of(s, story, other.id)))
         update.pinned = True
         s.add(update)
         s.flush()
@@ -400,7 +403,8 @@ class Store:
                 update.pinned = False
             s.add(update)
             s.flush()
-            event_id = self._append(s, story.id, UpdateEdited.of(update, slug, story.language))
+            event_id = self._append(s, story.id, UpdateEdited.of(update, slug, story.language,
+                                                                 self._poll_of(s, story, update.id)))
         return Written(update, story.id, event_id)
 
     @staticmethod
@@ -478,15 +482,136 @@ class Store:
             key_events = list(
                 s.exec(self._published(story.id).where(Update.key_event).order_by(Update.created_at.desc()).limit(20))
             )
-        more = len(rows) > PAGE_SIZE
-        rows = rows[:PAGE_SIZE]
-        return StoryPage(story, pinned, rows, key_events, last_event_id, rows[-1].id if more and rows else None)
+            more = len(rows) > PAGE_SIZE
+            rows = rows[:PAGE_SIZE]
+            polls = self._polls_of(s, story, [u.id for u in (pinned, *rows) if u is not None])
+        return StoryPage(story, pinned, rows, key_events, last_event_id, rows[-1].id if more and rows else None, polls)
 
     def key_events(self, slug: str, limit: int = 50) -> tuple[Story, list[Update]]:
         story = self.get_story(slug)
         with self._reading() as s:
             query = self._published(story.id).where(Update.key_event)
             return story, list(s.exec(self._before(s, query, None).limit(limit)))
+
+    # -- polls -----------------------------------------------------------------
+    #
+    # A poll is an update (its body the question) with a `poll` row and a row per choice
+    # holding that choice's count. A vote is one conditional UPDATE of a count and writes no
+    # event; `poll_counted` appends the counts as they are (a `poll` event), which the
+    # newsroom asks for at most once a second per poll, and once more when the poll closes.
+
+    @staticmethod
+    def _polls_of(s: Session, story: Story, update_ids: list[int]) -> dict[int, PollResult]:
+        """The polls among `update_ids`, by update id, with their counts as they are now."""
+        if not update_ids:
+            return {}
+        polls = list(s.exec(select(Poll).where(Poll.update_id.in_(update_ids))))
+        if not polls:
+            return {}
+        choices: dict[int, list[ChoiceCount]] = {poll.id: [] for poll in polls}
+        rows = s.exec(select(PollChoice).where(PollChoice.poll_id.in_(list(choices))).order_by(PollChoice.position))
+        for choice in rows:
+            choices[choice.poll_id].append(ChoiceCount(choice.id, choice.label, choice.votes))
+        now = utcnow()
+        return {
+            poll.update_id: PollResult(
+                poll.id, poll.update_id, story.slug, poll.question, tuple(choices[poll.id]), poll.closes_at,
+                closed=poll.closed_at is not None or poll.closes_at <= now or story.status != "live",
+            )
+            for poll in polls
+        }
+
+    def _poll_of(self, s: Session, story: Story, update_id: int) -> PollResult | None:
+        return self._polls_of(s, story, [update_id]).get(update_id)
+
+    def add_poll(
+        self, slug: str, question: str, choices: list[str], closes_at: datetime, author: str, byline: str = "",
+        key_event: bool = False,
+    ) -> Written[PollResult]:
+        """A poll, published at once as an update whose text is the question."""
+        with self._writing() as s:
+            story = self._locked_story(s, slug, live=True)
+            body = re.sub(r"([\\`*_{}\[\]()#+\-.!<>|~])", r"\\\1", question)
+            update = Update(story_id=story.id, body=body, body_html=render.markdown_html(body), author=author,
+                            byline=byline if byline != author else "", key_event=key_event)
+            s.add(update)
+            s.flush()
+            self._index(s, update)
+            poll = Poll(story_id=story.id, update_id=update.id, question=question, closes_at=closes_at)
+            s.add(poll)
+            s.flush()
+            for position, label in enumerate(choices):
+                s.add(PollChoice(poll_id=poll.id, position=position, label=label))
+            s.flush()
+            result = self._poll_of(s, story, update.id)
+            event_id = self._append(s, story.id, UpdatePosted.of(update, slug, story.language, result))
+        return Written(result, story.id, event_id)
+
+    def poll(self, slug: str, poll_id: int) -> PollResult:
+        story = self.get_story(slug)
+        with self._reading() as s:
+            poll = s.get(Poll, poll_id)
+            if poll is None or poll.story_id != story.id:
+                raise PollNotFound(poll_id)
+            return self._poll_of(s, story, poll.update_id)
+
+    def vote(self, slug: str, poll_id: int, choice_id: int, now: datetime | None = None) -> None:
+        """Count one vote: a single UPDATE, which counts only for an open poll of a live story.
+
+        Nothing counted: 404 for a poll or choice that is not there, 409 for a closed poll.
+        """
+        now = now or utcnow()
+        open_poll = (
+            select(Poll.id).join(Story, Story.id == Poll.story_id)
+            .where(Poll.id == poll_id, Story.slug == slug, Story.status == "live", Poll.closed_at.is_(None),
+                   Poll.closes_at > now)
+        )
+        with self._writing() as s:
+            counted = s.execute(
+                sql_update(PollChoice)
+                .where(PollChoice.id == choice_id, PollChoice.poll_id == poll_id, PollChoice.poll_id.in_(open_poll))
+                .values(votes=PollChoice.votes + 1)
+            ).rowcount
+        if counted:
+            return
+        poll = self.poll(slug, poll_id)  # 404 for a poll not there
+        if poll.closed:
+            raise PollClosed(poll_id)
+        raise Invalid({"choice": "Choose one of this poll's answers."})
+
+    def poll_counted(self, poll_id: int, close: bool = False, due_by: datetime | None = None) -> Written[PollResult | None]:
+        """Append the poll's counts as they are now (a `poll` event), closing it first with `close`.
+
+        Closing is conditional (`closed_at IS NULL`, and with `due_by` only if its time has
+        come), so of several processes one closes it; the others get None and append
+        nothing. A story that has closed takes no more events: its close was the last.
+        """
+        with self._writing() as s:
+            poll = s.get(Poll, poll_id)
+            if poll is None:
+                raise PollNotFound(poll_id)
+            story = s.exec(select(Story).where(Story.id == poll.story_id).with_for_update()).one()
+            if story.status != "live":
+                return Written(None, story.id)
+            if close:
+                if poll.closed_at is not None or (due_by is not None and poll.closes_at > due_by):
+                    return Written(None, story.id)
+                poll.closed_at = utcnow()
+                s.add(poll)
+                s.flush()
+            result = self._poll_of(s, story, poll.update_id)
+            event_id = self._append(s, story.id, PollCounted.of(result, story.language))
+        return Written(result, story.id, event_id)
+
+    def due_polls(self, now: datetime, limit: int = 100) -> list[int]:
+        """Open polls whose closing time has come (of live stories)."""
+        with self._reading() as s:
+            rows = s.exec(
+                select(Poll.id).join(Story, Story.id == Poll.story_id)
+                .where(Poll.closed_at.is_(None), Poll.closes_at <= now, Story.status == "live")
+                .order_by(Poll.closes_at).limit(limit)
+            ).all()
+        return list(rows)
 
     # -- search ----------------------------------------------------------------
 
