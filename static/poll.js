@@ -68,7 +68,7 @@ export function applyPoll(data) {
 
 async function send(form) {
   const section = form.closest("section.poll");
-  const error = form.querySelector(".poll-error");
+  const error = section.querySelector(".poll-error");
   const button = form.querySelector("button[type=submit]");
   error.hidden = true;
   button.disabled = true;
