@@ -155,7 +155,8 @@ def _json(schema: dict, description: str) -> dict:
 
 def _errors(*codes: int) -> dict:
     text = {400: "Malformed request", 401: "No or bad token", 403: "Not an editor's token",
-            404: "Unknown story or update", 413: "Request too large", 415: "Not sent as JSON",
+            404: "Unknown story, update or poll", 409: "The poll has closed, or this browser has voted in it",
+            413: "Request too large", 415: "Not sent as JSON",
             422: "Bad input, by field", 429: "Too many at once, or too many from this address",
             501: "A format other than json (the oEmbed answer for it)"}
     return {str(code): _json(_ref("Errors"), text[code]) for code in codes}
@@ -363,7 +364,7 @@ def document() -> dict[str, Any]:
                                    "(application/x-www-form-urlencoded, answered with 303 to the poll's page)",
                     "requestBody": _body("Vote"),
                     "responses": {"201": _json(_ref("Poll"), "Counted: the counts as they are now"),
-                                  **_errors(400, 403, 404, 409, 413, 422, 429)},
+                                  **_errors(400, 403, 404, 409, 413, 415, 422, 429)},
                 },
             },
             "/stories/{slug}/subscriptions": {
