@@ -197,11 +197,13 @@ class Newsroom:
         return await self._write(self.store.add_poll, slug, data.question, data.choices, data.closes_at,
                                  author=author.name, byline=author.byline, key_event=data.key_event)
 
-    async def vote(self, slug: str, poll_id: int, choice_id: int) -> None:
+    async def vote(self, slug: str, poll_id: int, choice_id: int) -> tuple[PollResult, str | None]:
         """A reader's vote: counted at once (one UPDATE), told to readers by the tally's next
-        `poll` event, not by an event of its own."""
-        await to_thread.run_sync(self.store.vote, slug, poll_id, choice_id)
+        `poll` event, not by an event of its own. Returns the counts after it, and the
+        story's language."""
+        counted = await to_thread.run_sync(self.store.vote, slug, poll_id, choice_id)
         self.tally.mark(poll_id)
+        return counted
 
     async def count_poll(self, poll_id: int) -> PollResult | None:
         """Append the poll's totals as a `poll` event (the tally asks, at most once a second)."""

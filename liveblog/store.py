@@ -555,29 +555,47 @@ class Store:
                 raise PollNotFound(poll_id)
             return self._poll_of(s, story, poll.update_id)
 
-    def vote(self, slug: str, poll_id: int, choice_id: int, now: datetime | None = None) -> None:
-        """Count one vote: a single UPDATE, which counts only for an open poll of a live story.
+    def vote(self, slug: str, poll_id: int, choice_id: int, now: datetime | None = None) -> tuple[PollResult, str | None]:
+        """Count one vote: a single UPDATE, which counts only for an open poll of a live story;
+        then, in the same transaction, the counts as they now are (one indexed read), with
+        the story's language. SQLAlchemy Core, not the ORM: this is the hot path of a busy poll.
 
         Nothing counted: 404 for a poll or choice that is not there, 409 for a closed poll.
         """
         now = now or utcnow()
+        poll, story, choice = Poll.__table__.c, Story.__table__.c, PollChoice.__table__.c
         open_poll = (
-            select(Poll.id).join(Story, Story.id == Poll.story_id)
-            .where(Poll.id == poll_id, Story.slug == slug, Story.status == "live", Poll.closed_at.is_(None),
-                   Poll.closes_at > now)
+            select(poll.id).select_from(Poll.__table__.join(Story.__table__, story.id == poll.story_id))
+            .where(poll.id == poll_id, story.slug == slug, story.status == "live", poll.closed_at.is_(None),
+                   poll.closes_at > now)
         )
-        with self._writing() as s:
-            counted = s.execute(
-                sql_update(PollChoice)
-                .where(PollChoice.id == choice_id, PollChoice.poll_id == poll_id, PollChoice.poll_id.in_(open_poll))
-                .values(votes=PollChoice.votes + 1)
+        with self._write_engine.begin() as connection:
+            counted = connection.execute(
+                sql_update(PollChoice.__table__)
+                .where(choice.id == choice_id, choice.poll_id == poll_id, choice.poll_id.in_(open_poll))
+                .values(votes=choice.votes + 1)
             ).rowcount
-        if counted:
-            return
-        poll = self.poll(slug, poll_id)  # 404 for a poll not there
-        if poll.closed:
+            if counted:
+                return self._counted(connection, poll_id)
+        found = self.poll(slug, poll_id)  # 404 for a poll not there
+        if found.closed:
             raise PollClosed(poll_id)
         raise Invalid({"choice": "Choose one of this poll's answers."})
+
+    @staticmethod
+    def _counted(connection, poll_id: int) -> tuple[PollResult, str | None]:
+        poll, story, choice = Poll.__table__.c, Story.__table__.c, PollChoice.__table__.c
+        rows = connection.execute(
+            select(poll.update_id, story.slug, story.status, story.language, poll.question, poll.closes_at,
+                   poll.closed_at, choice.id, choice.label, choice.votes)
+            .select_from(Poll.__table__.join(Story.__table__, story.id == poll.story_id)
+                         .join(PollChoice.__table__, choice.poll_id == poll.id))
+            .where(poll.id == poll_id).order_by(choice.position)
+        ).all()
+        update_id, slug, status, language, question, closes_at, closed_at = rows[0][:7]
+        closed = closed_at is not None or closes_at <= utcnow() or status != "live"
+        choices = tuple(ChoiceCount(row[7], row[8], row[9]) for row in rows)
+        return PollResult(poll_id, update_id, slug, question, choices, closes_at, closed), language
 
     def poll_counted(self, poll_id: int, close: bool = False, due_by: datetime | None = None) -> Written[PollResult | None]:
         """Append the poll's counts as they are now (a `poll` event), closing it first with `close`.

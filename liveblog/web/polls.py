@@ -167,13 +167,11 @@ async def vote(request: Request) -> Response:
         raise AlreadyVoted()
     _limit(request).take(_counted_address(request, svc.settings.stream_limit_exempt),
                          svc.settings.max_votes_per_address)
-    await svc.newsroom.vote(slug, poll_id, data.choice)
+    poll, language = await svc.newsroom.vote(slug, poll_id, data.choice)
     votes[poll_id] = data.choice
     if wants_json(request):
-        poll = await blocking(svc.store.poll, slug, poll_id)
-        story = await blocking(svc.store.get_story, slug)
         response: Response = JSONResponse({**poll_json(poll, base_url(request)), "voted": data.choice,
-                                           "html": poll_results_html(poll, story.language)}, status_code=201)
+                                           "html": poll_results_html(poll, language)}, status_code=201)
     else:
         response = RedirectResponse(f"/stories/{slug}/polls/{poll_id}", status_code=303)
     _remember(response, svc.settings, votes)
