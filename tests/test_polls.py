@@ -249,3 +249,30 @@ def test_a_burst_of_votes_is_counted_exactly_and_streamed_as_a_few_events(server
     totals = [p["total"] for p in polled]
     assert totals == sorted(totals) and totals[-1] == votes
     assert sum(polled[-1]["counts"].values()) == votes
+
+
+def test_the_desk_adds_a_poll_without_script(server):
+    from tests.desk import Desk, make_editor
+
+    desk = Desk(server)
+    assert desk.login(make_editor(server)).status_code == 303
+    slug = desk.start_story("Desk poll")
+    page = desk.http.get(f"/admin/stories/{slug}").text
+    assert 'id="poll-form"' in page and 'action="/admin/stories/' + slug + '/polls"' in page
+    refused = desk.post(f"/admin/stories/{slug}/polls", {"question": "Which?", "choice_1": "Only one",
+                                                          "closes_in": "60"})
+    assert refused.status_code == 422
+    assert "Give from 2 to 6 choices" in refused.text and 'value="Only one"' in refused.text
+    assert desk.post(f"/admin/stories/{slug}/polls", {"question": "Q", "choice_1": "A", "choice_2": "B",
+                                                      "closes_in": "7"}).status_code == 422
+    assert desk.post(f"/admin/stories/{slug}/polls", {"question": "Q", "choice_1": "A", "choice_2": "B",
+                                                      "closes_in": "60"}, csrf="forged").status_code == 403
+    assert server.api("GET", f"/api/stories/{slug}/updates").json()["updates"] == []
+    r = desk.post(f"/admin/stories/{slug}/polls", {"question": "Which bridge first?", "choice_1": "North",
+                                                   "choice_2": "", "choice_3": "South", "closes_in": "60"})
+    assert r.status_code == 303, r.text
+    updates = server.api("GET", f"/api/stories/{slug}/updates").json()["updates"]
+    assert len(updates) == 1 and "Which bridge first?" in updates[0]["body_html"]
+    page = httpx.get(f"{server.url}/stories/{slug}").text
+    assert ">North</label>" not in page  # the label holds the input and the text
+    assert page.count('name="choice"') == 2 and "South" in page

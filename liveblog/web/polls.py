@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from datetime import timedelta
 from urllib.parse import parse_qsl, urlsplit
 
 from itsdangerous import BadSignature, TimestampSigner
@@ -20,14 +21,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ..auth import token_author
 from ..errors import AlreadyVoted, Forbidden, Invalid, PollNotFound, TooManyRequests, wants_json
-from ..inputs import PollIn, VoteIn, parse, parse_request, read_body, validate
-from ..models import PollResult
+from ..auth import DeskSession, token_author
+from ..inputs import PollIn, VoteIn, parse, parse_request, read_body, validate, whole_number
+from ..models import PollResult, utcnow
 from ..render import iso
 from ..settings import Settings
 from ..templating import poll_results_html
 from .common import MAX_ID, api_json, base_url, blocking, services
+from .common import newsroom as svc_newsroom
+from .editor import Form, _refused, desk_url, done, editors_only
 from .follow import _counted_address
 from .reader import page
 
@@ -208,7 +211,31 @@ async def close_poll(request: Request) -> Response:
     return api_json(poll_json(poll, base_url(request)))
 
 
+DESK_CLOSES_IN = (15, 60, 360, 1440, 10080)  # minutes, as the desk's form offers them
+
+
+@editors_only
+async def desk_poll(request: Request, session: DeskSession, form: Form) -> Response:
+    """The desk's "Add a poll": 303 back to the desk, or the desk again with the form as typed."""
+    slug = request.path_params["slug"]
+    try:
+        closes_in = whole_number(form.get("closes_in", ""))
+        if closes_in not in DESK_CLOSES_IN:
+            raise Invalid({"closes_in": "Choose when voting closes."})
+        choices = [form[f"choice_{n}"].strip() for n in range(1, 7) if form.get(f"choice_{n}", "").strip()]
+        try:
+            data = validate(PollIn, {"question": form.get("question", ""), "choices": choices,
+                                     "closes_at": utcnow() + timedelta(minutes=closes_in)})
+        except Invalid as exc:
+            raise Invalid({key.split(".")[0]: message for key, message in exc.errors.items()}) from None
+        poll = await svc_newsroom(request).post_poll(session.editor, slug, data)
+    except Invalid as exc:
+        return await _refused(request, session, "poll", form, exc)
+    return done(request, f"{desk_url(slug)}#desk-update-{poll.update_id}", poll_json(poll, base_url(request)), 201)
+
+
 routes = [
+    Route("/admin/stories/{slug}/polls", desk_poll, methods=["POST"]),
     Route("/api/stories/{slug}/polls", create_poll, methods=["POST"]),
     Route("/api/stories/{slug}/polls/{poll_id:int}", get_poll, methods=["GET"]),
     Route("/api/stories/{slug}/polls/{poll_id:int}/close", close_poll, methods=["POST"]),
