@@ -5,6 +5,7 @@ script, and a burst of votes that reaches readers as a few counted `poll` events
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -276,3 +277,10 @@ def test_the_desk_adds_a_poll_without_script(server):
     page = httpx.get(f"{server.url}/stories/{slug}").text
     assert ">North</label>" not in page  # the label holds the input and the text
     assert page.count('name="choice"') == 2 and "South" in page
+    desk_page = desk.http.get(f"/admin/stories/{slug}").text
+    assert 'id="open-polls"' in desk_page
+    close = re.search(r'action="(/admin/stories/[^"]+/polls/(\d+)/close)"', desk_page)
+    assert desk.post(close.group(1), csrf="forged").status_code == 403
+    assert desk.post(close.group(1)).status_code == 303
+    assert counts(server, slug, int(close.group(2)))["closed"] is True
+    assert 'id="open-polls"' not in desk.http.get(f"/admin/stories/{slug}").text

@@ -234,8 +234,17 @@ async def desk_poll(request: Request, session: DeskSession, form: Form) -> Respo
     return done(request, f"{desk_url(slug)}#desk-update-{poll.update_id}", poll_json(poll, base_url(request)), 201)
 
 
+@editors_only
+async def desk_close_poll(request: Request, session: DeskSession, form: Form) -> Response:
+    """The desk's "Close poll": the result is final, and readers get it at once."""
+    slug, poll_id = _ids(request)
+    poll = await svc_newsroom(request).close_poll(session.editor, slug, poll_id)
+    return done(request, f"{desk_url(slug)}#desk-update-{poll.update_id}", poll_json(poll, base_url(request)))
+
+
 routes = [
     Route("/admin/stories/{slug}/polls", desk_poll, methods=["POST"]),
+    Route("/admin/stories/{slug}/polls/{poll_id:int}/close", desk_close_poll, methods=["POST"]),
     Route("/api/stories/{slug}/polls", create_poll, methods=["POST"]),
     Route("/api/stories/{slug}/polls/{poll_id:int}", get_poll, methods=["GET"]),
     Route("/api/stories/{slug}/polls/{poll_id:int}/close", close_poll, methods=["POST"]),
