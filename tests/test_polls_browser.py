@@ -116,3 +116,30 @@ def test_a_vote_without_script(server, contexts):
     assert page.locator("#poll-thanks").is_visible()
     page.locator(".poll-count", has_text="100% · 1 vote").wait_for()
     assert page.locator(".poll-form").count() == 0
+
+
+def test_polls_pass_axe_and_the_html_checker(server, contexts):
+    from checkers import axe, need_axe, need_vnu, vnu
+
+    need_axe()
+    slug = server.new_story("Accessible poll", language="ar")["slug"]
+    poll = new_poll(server, slug)
+    page, errors = open_story(contexts(locale="ar"), server, slug)
+    found = {}
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        found[f"form, {scheme}"] = [str(v) for v in axe(page)]
+    page.get_by_role("radio").first.check()
+    page.locator(f"#poll-{poll['id']} button[type=submit]").click()
+    page.locator(f"#poll-{poll['id']} .poll-results").wait_for(state="visible")
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        found[f"results, {scheme}"] = [str(v) for v in axe(page)]
+    page.goto(f"{server.url}/stories/{slug}/polls/{poll['id']}")
+    found["poll page"] = [str(v) for v in axe(page)]
+    assert all(not v for v in found.values()), found
+    assert not errors
+    need_vnu()
+    html = {"story": httpx.get(f"{server.url}/stories/{slug}").text,
+            "poll page": httpx.get(f"{server.url}/stories/{slug}/polls/{poll['id']}").text}
+    assert [str(e) for e in vnu(html)] == []
