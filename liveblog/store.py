@@ -551,8 +551,8 @@ class Store:
         story = self.get_story(slug)
         with self._reading() as s:
             poll = s.get(Poll, poll_id)
-            if poll is None or poll.story_id != story.id:
-                raise PollNotFound(poll_id)
+            if poll is None or poll.story_id != story.id or s.get(Update, poll.update_id).status != "published":
+                raise PollNotFound(poll_id)  # a deleted update takes its poll with it
             return self._poll_of(s, story, poll.update_id)
 
     def vote(self, slug: str, poll_id: int, choice_id: int, now: datetime | None = None) -> tuple[PollResult, str | None]:
@@ -563,11 +563,13 @@ class Store:
         Nothing counted: 404 for a poll or choice that is not there, 409 for a closed poll.
         """
         now = now or utcnow()
-        poll, story, choice = Poll.__table__.c, Story.__table__.c, PollChoice.__table__.c
+        poll, story, choice, update = Poll.__table__.c, Story.__table__.c, PollChoice.__table__.c, Update.__table__.c
         open_poll = (
-            select(poll.id).select_from(Poll.__table__.join(Story.__table__, story.id == poll.story_id))
+            select(poll.id)
+            .select_from(Poll.__table__.join(Story.__table__, story.id == poll.story_id)
+                         .join(Update.__table__, update.id == poll.update_id))
             .where(poll.id == poll_id, story.slug == slug, story.status == "live", poll.closed_at.is_(None),
-                   poll.closes_at > now)
+                   poll.closes_at > now, update.status == "published")
         )
         with self._write_engine.begin() as connection:
             counted = connection.execute(
@@ -609,7 +611,7 @@ class Store:
             if poll is None:
                 raise PollNotFound(poll_id)
             story = s.exec(select(Story).where(Story.id == poll.story_id).with_for_update()).one()
-            if story.status != "live":
+            if story.status != "live" or s.get(Update, poll.update_id).status != "published":
                 return Written(None, story.id)
             if close:
                 if poll.closed_at is not None or (due_by is not None and poll.closes_at > due_by):
@@ -625,8 +627,9 @@ class Store:
         """Open polls whose closing time has come (of live stories)."""
         with self._reading() as s:
             rows = s.exec(
-                select(Poll.id).join(Story, Story.id == Poll.story_id)
-                .where(Poll.closed_at.is_(None), Poll.closes_at <= now, Story.status == "live")
+                select(Poll.id).join(Story, Story.id == Poll.story_id).join(Update, Update.id == Poll.update_id)
+                .where(Poll.closed_at.is_(None), Poll.closes_at <= now, Story.status == "live",
+                       Update.status == "published")
                 .order_by(Poll.closes_at).limit(limit)
             ).all()
         return list(rows)

@@ -141,6 +141,16 @@ def test_a_vote_from_another_site_or_for_another_poll_counts_nothing(server):
     assert counts(server, slug, other["id"])["total"] == 0
 
 
+def test_a_deleted_polls_votes_are_refused(server):
+    slug = server.new_story("Deleted poll")["slug"]
+    poll = new_poll(server, slug)
+    assert vote(server, poll).status_code == 201
+    assert server.api("DELETE", f"/api/stories/{slug}/updates/{poll['update']}").status_code == 204
+    assert vote(server, poll).status_code == 404
+    assert httpx.get(f"{server.url}/api/stories/{slug}/polls/{poll['id']}").status_code == 404
+    assert server.api("POST", f"/api/stories/{slug}/polls/{poll['id']}/close").status_code == 404
+
+
 def test_a_vote_without_script_lands_on_the_results(server):
     slug = server.new_story("No-script vote")["slug"]
     poll = new_poll(server, slug)
