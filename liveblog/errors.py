@@ -39,6 +39,25 @@ class UpdateNotFound(NotFound):
         super().__init__(f"No update {update_id} in this story.")
 
 
+class PollNotFound(NotFound):
+    def __init__(self, poll_id: int | str = ""):
+        super().__init__(f"No poll {poll_id} in this story.")
+
+
+class Conflict(LiveblogError):
+    status_code = 409
+
+
+class PollClosed(Conflict):
+    def __init__(self, poll_id: int | str = ""):
+        super().__init__("This poll has closed; its result is final.")
+
+
+class AlreadyVoted(Conflict):
+    def __init__(self):
+        super().__init__("This browser has voted in this poll already.")
+
+
 class BadEventId(LiveblogError):
     """A `Last-Event-ID` (header or query) that is not an event id."""
 

@@ -6,6 +6,8 @@ The readers' log (`models.Event`, streamed to everyone, SPEC's four kinds):
     UpdatePosted   "update"  an update readers see for the first time
     UpdateEdited   "edit"    a published update changed
     UpdateDeleted  "delete"  a published update taken down
+    PollCounted    "poll"    a poll's counts: at most one a second per poll and process,
+                             however many votes came in, and a last one when it closes
 
 The desk's log (`models.DeskEvent`, for editors only): `QueueChanged`, whose kind is
 the status a queued update moved to (draft, scheduled, published, rejected). Beside it,
@@ -22,12 +24,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Union
 
-from .models import Story, Update
+from .models import PollResult, Story, Update
 from .render import compact_json, iso
-from .templating import update_html
+from .templating import poll_results_html, update_html
 
-STORY, UPDATE, EDIT, DELETE = "story", "update", "edit", "delete"
-READER_KINDS = (STORY, UPDATE, EDIT, DELETE)
+STORY, UPDATE, EDIT, DELETE, POLL = "story", "update", "edit", "delete", "poll"
+READER_KINDS = (STORY, UPDATE, EDIT, DELETE, POLL)
 
 DRAFT, SCHEDULED, PUBLISHED, REJECTED = "draft", "scheduled", "published", "rejected"
 DESK_KINDS = (DRAFT, SCHEDULED, PUBLISHED, REJECTED)
@@ -75,10 +77,10 @@ class _UpdateShown:
     pinned: bool
 
     @staticmethod
-    def _shown(update: Update, slug: str, language: str | None) -> tuple:
-        """`language`: the story's, which the partial is written in."""
+    def _shown(update: Update, slug: str, language: str | None, poll: PollResult | None = None) -> tuple:
+        """`language`: the story's, which the partial is written in; `poll`: the update's, if it is one."""
         return (
-            update.id, slug, update_html(update, slug, language), update.body_html, update.headline, update.shown_author,
+            update.id, slug, update_html(update, slug, language, poll), update.body_html, update.headline, update.shown_author,
             iso(update.created_at), iso(update.edited_at), update.key_event, update.pinned,
         )
 
@@ -91,8 +93,9 @@ class UpdatePosted(_UpdateShown):
     closes: ClassVar[bool] = False
 
     @classmethod
-    def of(cls, update: Update, slug: str, language: str | None = None) -> "UpdatePosted":
-        return cls(*cls._shown(update, slug, language))
+    def of(cls, update: Update, slug: str, language: str | None = None,
+           poll: PollResult | None = None) -> "UpdatePosted":
+        return cls(*cls._shown(update, slug, language, poll))
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,31 @@ class UpdateDeleted:
     story: str
 
 
-ReaderEvent = Union[StoryChanged, UpdatePosted, UpdateEdited, UpdateDeleted]
+@dataclass(frozen=True)
+class PollCounted:
+    """A poll's totals as the database held them when the event was written: counted, not
+    one event per vote. `html` is the results partial the page shows (in the story's
+    language), `counts` the votes of each choice by id, `closed` whether it is final."""
+
+    kind: ClassVar[str] = POLL
+    closes: ClassVar[bool] = False
+    id: int
+    update: int
+    story: str
+    html: str
+    counts: dict[str, int]
+    total: int
+    closed: bool
+    closes_at: str | None
+
+    @classmethod
+    def of(cls, poll: PollResult, language: str | None = None) -> "PollCounted":
+        return cls(poll.id, poll.update_id, poll.slug, poll_results_html(poll, language),
+                   {str(choice.id): choice.votes for choice in poll.choices}, poll.total, poll.closed,
+                   iso(poll.closes_at))
+
+
+ReaderEvent = Union[StoryChanged, UpdatePosted, UpdateEdited, UpdateDeleted, PollCounted]
 
 
 @dataclass(frozen=True)

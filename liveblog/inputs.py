@@ -177,6 +177,64 @@ class UpdatePatch(_Input):
     check_publish_at = field_validator("publish_at")(classmethod(lambda cls, v: _publish_at(v)))
 
 
+MAX_QUESTION = 300
+MAX_CHOICE = 100
+MIN_CHOICES, MAX_CHOICES = 2, 6
+MIN_POLL_OPEN = timedelta(minutes=1)
+MAX_POLL_OPEN = timedelta(days=31)
+Question = Annotated[Text, StringConstraints(min_length=1, max_length=MAX_QUESTION)]
+Choice = Annotated[Text, StringConstraints(min_length=1, max_length=MAX_CHOICE)]
+
+
+class PollIn(_Input):
+    """A poll, posted as an update: a question, 2–6 different choices, and when it closes
+    (a moment with its zone, at least a minute and at most a month ahead)."""
+
+    question: Question
+    choices: list[Choice]
+    closes_at: AwareDatetime
+    key_event: StrictBool = False
+
+    @field_validator("choices")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        if not MIN_CHOICES <= len(value) <= MAX_CHOICES:
+            raise ValueError(f"Give from {MIN_CHOICES} to {MAX_CHOICES} choices")
+        if len({choice.casefold() for choice in value}) != len(value):
+            raise ValueError("Each choice must be different from the others")
+        return value
+
+    @field_validator("closes_at")
+    @classmethod
+    def _ahead(cls, value: datetime) -> datetime:
+        try:
+            value = value.astimezone(timezone.utc)
+        except OverflowError:
+            raise ValueError("That time is outside the calendar; give a time within a month from now") from None
+        now = datetime.now(timezone.utc)
+        if value < now + MIN_POLL_OPEN:
+            raise ValueError("Give a closing time at least a minute from now")
+        if value > now + MAX_POLL_OPEN:
+            raise ValueError("A poll may stay open for at most a month")
+        return value
+
+
+class VoteIn(_Input):
+    """A reader's vote: the id of one of the poll's choices (a form field, or JSON)."""
+
+    model_config = ConfigDict(extra="ignore")  # a form may carry its button's name
+
+    choice: int
+
+    @field_validator("choice", mode="before")
+    @classmethod
+    def _whole(cls, value):
+        number = whole_number(value) if isinstance(value, str) else value
+        if isinstance(number, bool) or not isinstance(number, int) or not 0 < number < 2**62:
+            raise ValueError("Choose one of the poll's answers")
+        return number
+
+
 class ProfileIn(_Input):
     """An editor's own display name, from the desk ("": their account's name)."""
 

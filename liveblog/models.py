@@ -1,9 +1,11 @@
 """The tables: Story, Update, Revision (an update's earlier texts), Event (the append-only
-log), Editor, Token, EditorSession, and the workflow and follow tables: DeskEvent,
-PushSubscription, PushJob, ServerKey, and the audience's: AudienceBeat, AudienceMinute."""
+log), Editor, Token, EditorSession, the workflow and follow tables: DeskEvent,
+PushSubscription, PushJob, ServerKey, the audience's: AudienceBeat, AudienceMinute, and
+readers' polls: Poll, PollChoice."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
@@ -240,3 +242,57 @@ class AudienceMinute(SQLModel, table=True):
     story_id: int = Field(foreign_key="story.id", primary_key=True)
     minute: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
     peak: int = Field(default=0)
+
+
+class Poll(SQLModel, table=True):
+    """A question readers vote on, shown as the update `update_id`. Open until `closes_at`
+    or until an editor closes it; `closed_at` is set once it is closed (by either), which
+    freezes its counts."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    story_id: int = Field(foreign_key="story.id", index=True)
+    update_id: int = Field(foreign_key="update.id", unique=True)
+    question: str = Field(max_length=300)
+    closes_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    closed_at: datetime | None = _time(nullable=True)
+    created_at: datetime = _created()
+
+
+class PollChoice(SQLModel, table=True):
+    """One answer of a poll and its count: a vote is one UPDATE of `votes`."""
+
+    __table_args__ = (UniqueConstraint("poll_id", "position", name="uq_pollchoice_poll_position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    poll_id: int = Field(foreign_key="poll.id", index=True)
+    position: int
+    label: str = Field(max_length=100)
+    votes: int = Field(default=0)
+
+
+@dataclass(frozen=True)
+class ChoiceCount:
+    id: int
+    label: str
+    votes: int
+
+
+@dataclass(frozen=True)
+class PollResult:
+    """A poll as readers see it: its choices with their counts, read in one go."""
+
+    id: int
+    update_id: int
+    slug: str
+    question: str
+    choices: tuple[ChoiceCount, ...]
+    closes_at: datetime
+    closed: bool
+
+    @property
+    def total(self) -> int:
+        return sum(choice.votes for choice in self.choices)
+
+    def share(self, choice: ChoiceCount) -> int:
+        """The choice's share of the votes, in whole percent."""
+        return round(100 * choice.votes / self.total) if self.total else 0

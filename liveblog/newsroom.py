@@ -25,9 +25,10 @@ from anyio import to_thread
 
 from .errors import Forbidden, Invalid, LiveblogError, UpdateNotFound
 from .fanout import Hub
-from .inputs import StoryIn, StoryPatch, UpdateIn, UpdatePatch, validate
-from .models import Story, Update, utcnow
+from .inputs import PollIn, StoryIn, StoryPatch, UpdateIn, UpdatePatch, validate
+from .models import PollResult, Story, Update, utcnow
 from .store import Audience, Store, Written
+from .tally import Tally
 
 T = TypeVar("T")
 
@@ -85,6 +86,7 @@ class Newsroom:
     def __init__(self, store: Store, hub: Hub):
         self.store = store
         self.hub = hub
+        self.tally = Tally(self.count_poll)
 
     async def _write(self, fn: Callable[..., Written[T]], *args: Any, **kwargs: Any) -> T:
         """Run one store write in a worker thread, then announce what it appended."""
@@ -229,3 +231,43 @@ class Newsroom:
                 continue
             published += 1
         return published
+
+    # -- polls -----------------------------------------------------------------
+
+    async def post_poll(self, author: Author, slug: str, data: PollIn) -> PollResult:
+        """A poll, published at once as an update: readers see it, so it is an editor's."""
+        require_editor(author, "post a poll")
+        return await self._write(self.store.add_poll, slug, data.question, data.choices, data.closes_at,
+                                 author=author.name, byline=author.byline, key_event=data.key_event)
+
+    async def vote(self, slug: str, poll_id: int, choice_id: int) -> tuple[PollResult, str | None]:
+        """A reader's vote: counted at once (one UPDATE), told to readers by the tally's next
+        `poll` event, not by an event of its own. Returns the counts after it, and the
+        story's language."""
+        counted = await to_thread.run_sync(self.store.vote, slug, poll_id, choice_id)
+        self.tally.mark(poll_id)
+        return counted
+
+    async def count_poll(self, poll_id: int) -> PollResult | None:
+        """Append the poll's totals as a `poll` event (the tally asks, at most once a second)."""
+        return await self._write(self.store.poll_counted, poll_id)
+
+    async def close_poll(self, author: Author, slug: str, poll_id: int) -> PollResult:
+        """Close a poll now: its counts are final, and readers get them in a last `poll` event."""
+        require_editor(author, "close a poll")
+        poll = await to_thread.run_sync(self.store.poll, slug, poll_id)
+        closed = await self._write(self.store.poll_counted, poll.id, close=True)
+        return closed or await to_thread.run_sync(self.store.poll, slug, poll_id)
+
+    async def close_due_polls(self, now: datetime | None = None) -> int:
+        """Close every poll whose time has come (the scheduler, each second); of several
+        processes one closes each. Returns how many this one closed."""
+        now = now or utcnow()
+        closed = 0
+        for poll_id in await to_thread.run_sync(self.store.due_polls, now):
+            try:
+                if await self._write(self.store.poll_counted, poll_id, close=True, due_by=now) is not None:
+                    closed += 1
+            except LiveblogError:
+                continue
+        return closed

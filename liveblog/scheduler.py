@@ -1,4 +1,5 @@
-"""Scheduled updates: each server process publishes what has come due, once between them.
+"""Scheduled updates and polls' closing times: each server process publishes what has
+come due, and closes the polls whose time has come, once between them.
 
 Every `POLL_SECONDS` the task asks the newsroom to publish what is due
 (`Newsroom.publish_due`), whose store write is a conditional UPDATE
@@ -26,6 +27,7 @@ async def run(services: "Services") -> None:
     while True:
         try:
             await services.newsroom.publish_due()
+            await services.newsroom.close_due_polls()
         except asyncio.CancelledError:
             raise
         except Exception:

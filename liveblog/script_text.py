@@ -89,6 +89,9 @@ MESSAGES: dict[str, str | tuple[str, str]] = {
     "draftRestored": _("Draft restored from this browser"),
     # the desk: who is on it
     "onDesk": _("On the desk now: {names}"),
+    "pollFailed": _("Your vote could not be sent; check your connection and try again."),
+    "pollRefusedClosed": _("Your vote was not counted: this poll has closed, or this browser has voted in it already."),
+    "pollTooMany": _("Too many votes from your network just now; try again in a minute."),
 }
 
 

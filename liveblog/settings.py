@@ -58,6 +58,9 @@ class Settings:
     # and one story may have; past either, 429.
     max_subscriptions_per_address: int = 100
     max_subscriptions_per_story: int = 100_000
+    # Votes in polls one client address may cast a minute, per process (the loopback
+    # exemption above applies; 0: no limit). Room for a newsroom or an office behind one NAT.
+    max_votes_per_address: int = 60
     # The language of pages whose story names none, and of the index (see i18n.py).
     language: str = "en"
     # The publisher's logo in the story page's structured data (an http(s) URL; empty:
@@ -158,6 +161,7 @@ class Settings:
                 "MAX_SUBSCRIPTIONS_PER_ADDRESS", get("MAX_SUBSCRIPTIONS_PER_ADDRESS", "100")),
             max_subscriptions_per_story=_whole_number(
                 "MAX_SUBSCRIPTIONS_PER_STORY", get("MAX_SUBSCRIPTIONS_PER_STORY", "100000")),
+            max_votes_per_address=_whole_number("MAX_VOTES_PER_ADDRESS", get("MAX_VOTES_PER_ADDRESS", "60")),
         )
 
 

@@ -14,7 +14,7 @@ import secrets
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Generic, NamedTuple, TypeVar
 
@@ -25,10 +25,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from . import render
-from .events import QueueChanged, ReaderEvent, StoryChanged, UpdateDeleted, UpdateEdited, UpdatePosted, encode
-from .errors import Invalid, StoryNotFound, TooManyRequests, UpdateNotFound
-from .models import (AudienceBeat, AudienceMinute, DeskEvent, Editor, EditorSession, Event, PushJob, PushSubscription, Revision, ServerKey, Story,
-                     Token, Update, utcnow)
+from .events import (PollCounted, QueueChanged, ReaderEvent, StoryChanged, UpdateDeleted, UpdateEdited, UpdatePosted,
+                     encode)
+from .errors import Invalid, PollClosed, PollNotFound, StoryNotFound, TooManyRequests, UpdateNotFound
+from .models import (AudienceBeat, AudienceMinute, ChoiceCount, DeskEvent, Editor, EditorSession, Event, Poll, PollChoice,
+                     PollResult, PushJob, PushSubscription, Revision, ServerKey, Story, Token, Update, utcnow)
 
 T = TypeVar("T")
 
@@ -85,6 +86,7 @@ class StoryPage:
     older: int | None  # the `before` cursor for the next page, None on the last page
     key_event_count: int = 0  # all the story's key events, of which `key_events` are the newest
     newest_at: datetime | None = None  # when the newest published update was posted
+    polls: dict[int, PollResult] = field(default_factory=dict)  # by update id, for the updates shown
 
 
 def _aware(moment: datetime) -> datetime:
@@ -355,7 +357,8 @@ class Store:
             s.add(other)
             s.flush()
             if other.status == "published":
-                event_id = self._append(s, story.id, UpdateEdited.of(other, story.slug, story.language))
+                event_id = self._append(s, story.id, UpdateEdited.of(other, story.slug, story.language,
+                                                                     self._poll_of(s, story, other.id)))
         update.pinned = True
         s.add(update)
         s.flush()
@@ -427,7 +430,8 @@ class Store:
                 update.pinned = False
             s.add(update)
             s.flush()
-            event_id = self._append(s, story.id, UpdateEdited.of(update, slug, story.language))
+            event_id = self._append(s, story.id, UpdateEdited.of(update, slug, story.language,
+                                                                 self._poll_of(s, story, update.id)))
         return Written(update, story.id, event_id)
 
     @staticmethod
@@ -542,10 +546,11 @@ class Store:
                     Update.story_id == story.id, Update.status == "published", Update.key_event)
             ).one()
             newest_at = self._newest_times(s, [story.id]).get(story.id)
-        more = len(rows) > PAGE_SIZE
-        rows = rows[:PAGE_SIZE]
+            more = len(rows) > PAGE_SIZE
+            rows = rows[:PAGE_SIZE]
+            polls = self._polls_of(s, story, [u.id for u in (pinned, *rows) if u is not None])
         return StoryPage(story, pinned, rows, key_events, last_event_id, rows[-1].id if more and rows else None,
-                         key_event_count, newest_at)
+                         key_event_count, newest_at, polls)
 
     def _newest_times(self, s: Session, story_ids: list[int]) -> dict[int, datetime]:
         """Each story's newest published update's time (stories without one are left out)."""
@@ -561,6 +566,147 @@ class Store:
         with self._reading() as s:
             query = self._published(story.id).where(Update.key_event)
             return story, list(s.exec(self._before(s, query, None).limit(limit)))
+
+    # -- polls -----------------------------------------------------------------
+    #
+    # A poll is an update (its body the question) with a `poll` row and a row per choice
+    # holding that choice's count. A vote is one conditional UPDATE of a count and writes no
+    # event; `poll_counted` appends the counts as they are (a `poll` event), which the
+    # newsroom asks for at most once a second per poll, and once more when the poll closes.
+
+    @staticmethod
+    def _polls_of(s: Session, story: Story, update_ids: list[int]) -> dict[int, PollResult]:
+        """The polls among `update_ids`, by update id, with their counts as they are now."""
+        if not update_ids:
+            return {}
+        polls = list(s.exec(select(Poll).where(Poll.update_id.in_(update_ids))))
+        if not polls:
+            return {}
+        choices: dict[int, list[ChoiceCount]] = {poll.id: [] for poll in polls}
+        rows = s.exec(select(PollChoice).where(PollChoice.poll_id.in_(list(choices))).order_by(PollChoice.position))
+        for choice in rows:
+            choices[choice.poll_id].append(ChoiceCount(choice.id, choice.label, choice.votes))
+        now = utcnow()
+        return {
+            poll.update_id: PollResult(
+                poll.id, poll.update_id, story.slug, poll.question, tuple(choices[poll.id]), poll.closes_at,
+                closed=poll.closed_at is not None or poll.closes_at <= now or story.status != "live",
+            )
+            for poll in polls
+        }
+
+    def _poll_of(self, s: Session, story: Story, update_id: int) -> PollResult | None:
+        return self._polls_of(s, story, [update_id]).get(update_id)
+
+    def add_poll(
+        self, slug: str, question: str, choices: list[str], closes_at: datetime, author: str, byline: str = "",
+        key_event: bool = False,
+    ) -> Written[PollResult]:
+        """A poll, published at once as an update whose text is the question."""
+        with self._writing() as s:
+            story = self._locked_story(s, slug, live=True)
+            body = re.sub(r"([\\`*_{}\[\]()#+\-.!<>|~])", r"\\\1", question)
+            update = Update(story_id=story.id, body=body, body_html=render.markdown_html(body), author=author,
+                            byline=byline if byline != author else "", key_event=key_event)
+            s.add(update)
+            s.flush()
+            self._index(s, update)
+            poll = Poll(story_id=story.id, update_id=update.id, question=question, closes_at=closes_at)
+            s.add(poll)
+            s.flush()
+            for position, label in enumerate(choices):
+                s.add(PollChoice(poll_id=poll.id, position=position, label=label))
+            s.flush()
+            result = self._poll_of(s, story, update.id)
+            event_id = self._append(s, story.id, UpdatePosted.of(update, slug, story.language, result))
+        return Written(result, story.id, event_id)
+
+    def poll(self, slug: str, poll_id: int) -> PollResult:
+        story = self.get_story(slug)
+        with self._reading() as s:
+            poll = s.get(Poll, poll_id)
+            if poll is None or poll.story_id != story.id or s.get(Update, poll.update_id).status != "published":
+                raise PollNotFound(poll_id)  # a deleted update takes its poll with it
+            return self._poll_of(s, story, poll.update_id)
+
+    def vote(self, slug: str, poll_id: int, choice_id: int, now: datetime | None = None) -> tuple[PollResult, str | None]:
+        """Count one vote: a single UPDATE, which counts only for an open poll of a live story;
+        then, in the same transaction, the counts as they now are (one indexed read), with
+        the story's language. SQLAlchemy Core, not the ORM: this is the hot path of a busy poll.
+
+        Nothing counted: 404 for a poll or choice that is not there, 409 for a closed poll.
+        """
+        now = now or utcnow()
+        poll, story, choice, update = Poll.__table__.c, Story.__table__.c, PollChoice.__table__.c, Update.__table__.c
+        open_poll = (
+            select(poll.id)
+            .select_from(Poll.__table__.join(Story.__table__, story.id == poll.story_id)
+                         .join(Update.__table__, update.id == poll.update_id))
+            .where(poll.id == poll_id, story.slug == slug, story.status == "live", poll.closed_at.is_(None),
+                   poll.closes_at > now, update.status == "published")
+        )
+        with self._write_engine.begin() as connection:
+            counted = connection.execute(
+                sql_update(PollChoice.__table__)
+                .where(choice.id == choice_id, choice.poll_id == poll_id, choice.poll_id.in_(open_poll))
+                .values(votes=choice.votes + 1)
+            ).rowcount
+            if counted:
+                return self._counted(connection, poll_id)
+        found = self.poll(slug, poll_id)  # 404 for a poll not there
+        if found.closed:
+            raise PollClosed(poll_id)
+        raise Invalid({"choice": "Choose one of this poll's answers."})
+
+    @staticmethod
+    def _counted(connection, poll_id: int) -> tuple[PollResult, str | None]:
+        poll, story, choice = Poll.__table__.c, Story.__table__.c, PollChoice.__table__.c
+        rows = connection.execute(
+            select(poll.update_id, story.slug, story.status, story.language, poll.question, poll.closes_at,
+                   poll.closed_at, choice.id, choice.label, choice.votes)
+            .select_from(Poll.__table__.join(Story.__table__, story.id == poll.story_id)
+                         .join(PollChoice.__table__, choice.poll_id == poll.id))
+            .where(poll.id == poll_id).order_by(choice.position)
+        ).all()
+        update_id, slug, status, language, question, closes_at, closed_at = rows[0][:7]
+        closed = closed_at is not None or closes_at <= utcnow() or status != "live"
+        choices = tuple(ChoiceCount(row[7], row[8], row[9]) for row in rows)
+        return PollResult(poll_id, update_id, slug, question, choices, closes_at, closed), language
+
+    def poll_counted(self, poll_id: int, close: bool = False, due_by: datetime | None = None) -> Written[PollResult | None]:
+        """Append the poll's counts as they are now (a `poll` event), closing it first with `close`.
+
+        Closing is conditional (`closed_at IS NULL`, and with `due_by` only if its time has
+        come), so of several processes one closes it; the others get None and append
+        nothing. A story that has closed takes no more events: its close was the last.
+        """
+        with self._writing() as s:
+            poll = s.get(Poll, poll_id)
+            if poll is None:
+                raise PollNotFound(poll_id)
+            story = s.exec(select(Story).where(Story.id == poll.story_id).with_for_update()).one()
+            if story.status != "live" or s.get(Update, poll.update_id).status != "published":
+                return Written(None, story.id)
+            if close:
+                if poll.closed_at is not None or (due_by is not None and poll.closes_at > due_by):
+                    return Written(None, story.id)
+                poll.closed_at = utcnow()
+                s.add(poll)
+                s.flush()
+            result = self._poll_of(s, story, poll.update_id)
+            event_id = self._append(s, story.id, PollCounted.of(result, story.language))
+        return Written(result, story.id, event_id)
+
+    def due_polls(self, now: datetime, limit: int = 100) -> list[int]:
+        """Open polls whose closing time has come (of live stories)."""
+        with self._reading() as s:
+            rows = s.exec(
+                select(Poll.id).join(Story, Story.id == Poll.story_id).join(Update, Update.id == Poll.update_id)
+                .where(Poll.closed_at.is_(None), Poll.closes_at <= now, Story.status == "live",
+                       Update.status == "published")
+                .order_by(Poll.closes_at).limit(limit)
+            ).all()
+        return list(rows)
 
     # -- search ----------------------------------------------------------------
 

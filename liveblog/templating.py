@@ -9,7 +9,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from . import i18n
 from .assets import static_url
 from .script_text import script_text
-from .models import Update
+from .models import PollResult, Update
 from .render import iso
 from .resources import resource_dir
 
@@ -53,6 +53,13 @@ def render_template(name: str, language: str | None = None, **context) -> str:
         _language.reset(token)
 
 
-def update_html(update: Update, slug: str, language: str | None = None) -> str:
-    """The one partial both the page and the live stream use for an update."""
-    return render_template("_update.html", language=language, update=update, slug=slug)
+def update_html(update: Update, slug: str, language: str | None = None, poll: PollResult | None = None) -> str:
+    """The one partial both the page and the live stream use for an update (with its
+    poll, when it is one: see `_poll.html`)."""
+    polls = {update.id: poll} if poll is not None else {}
+    return render_template("_update.html", language=language, update=update, slug=slug, polls=polls)
+
+
+def poll_results_html(poll: PollResult, language: str | None = None) -> str:
+    """A poll's counts as the page shows them; the `poll` event carries the same."""
+    return render_template("_poll_results.html", language=language, poll=poll)

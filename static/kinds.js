@@ -7,7 +7,9 @@ export const STORY = "story";
 export const UPDATE = "update";
 export const EDIT = "edit";
 export const DELETE = "delete";
-export const READER_KINDS = [STORY, UPDATE, EDIT, DELETE];
+// A poll's counts, counted (a few a second at most, however many vote), and its final ones.
+export const POLL = "poll";
+export const READER_KINDS = [STORY, UPDATE, EDIT, DELETE, POLL];
 
 // The desk's log: /api/stories/{slug}/desk/events, whose kind is the status a queued
 // update moved to.

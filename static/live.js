@@ -4,7 +4,8 @@
 // keeps the reader's place: new updates never push what they are reading away,
 // permalinks reach updates on older pages. A screen reader hears what arrived through
 // one live region (reader-announce.js), and focus stays where it was (reader-focus.js).
-import { DELETE, EDIT, STORY, UPDATE } from "./kinds.js";
+import { DELETE, EDIT, POLL, STORY, UPDATE } from "./kinds.js";
+import { applyPoll } from "./poll.js";
 import { Announcer } from "./reader-announce.js";
 import { Connection } from "./reader-connection.js";
 import { keepingFocus } from "./reader-focus.js";
@@ -148,6 +149,7 @@ function follow(story) {
       [EDIT]: (data) => onUpdate(data, EDIT),
       [DELETE]: onDelete,
       [STORY]: onStory,
+      [POLL]: applyPoll,
     },
     wanted: () => story.dataset.status !== "closed",
     onApplied(event, lastId) {

@@ -35,6 +35,11 @@ export const TEXT = {
   unfollowPush: "Stop notifications",
   pushBlocked: "Notifications are blocked for this site",
 
+  // polls (poll.js)
+  pollFailed: "Your vote could not be sent; check your connection and try again.",
+  pollRefusedClosed: "Your vote was not counted: this poll has closed, or this browser has voted in it already.",
+  pollTooMany: "Too many votes from your network just now; try again in a minute.",
+
   // rich embeds (consent.js)
   embedLoadedFrom: "Loaded from {provider}. ",
   embedStopLoading: "Stop loading {provider} content automatically",

@@ -7,7 +7,7 @@ import json
 from datetime import datetime, timezone
 
 from liveblog import events
-from liveblog.models import Story, Update
+from liveblog.models import ChoiceCount, PollResult, Story, Update
 
 NOON = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -18,10 +18,22 @@ def an_update(**fields) -> Update:
     return Update(**{**values, **fields})
 
 
-def test_the_reader_kinds_are_the_specs_four():
-    assert events.READER_KINDS == ("story", "update", "edit", "delete")
-    assert [cls.kind for cls in (events.StoryChanged, events.UpdatePosted, events.UpdateEdited, events.UpdateDeleted)] \
-        == list(events.READER_KINDS)
+def test_the_reader_kinds_are_the_specs_four_and_the_poll():
+    assert events.READER_KINDS == ("story", "update", "edit", "delete", "poll")
+    assert [cls.kind for cls in (events.StoryChanged, events.UpdatePosted, events.UpdateEdited, events.UpdateDeleted,
+                                 events.PollCounted)] == list(events.READER_KINDS)
+
+
+def test_a_poll_event_carries_the_totals_and_the_results_partial():
+    poll = PollResult(3, 7, "storm", "Open the bridge?", (ChoiceCount(11, "Yes", 3), ChoiceCount(12, "No", 1)),
+                      NOON, closed=False)
+    data = json.loads(events.encode(events.PollCounted.of(poll)))
+    assert list(data) == ["id", "update", "story", "html", "counts", "total", "closed", "closes_at"]
+    assert data["counts"] == {"11": 3, "12": 1} and data["total"] == 4 and data["closed"] is False
+    assert data["closes_at"] == "2026-12-01T12:00:00Z"
+    assert "75% · 3 votes" in data["html"] and "25% · 1 vote" in data["html"]
+    closed = json.loads(events.encode(events.PollCounted.of(PollResult(*list(poll.__dict__.values())[:-1], True))))
+    assert closed["closed"] is True and "this poll has closed" in closed["html"]
 
 
 def test_an_update_event_carries_the_specs_fields_and_the_pages_partial():

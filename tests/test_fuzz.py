@@ -4,6 +4,7 @@ fuzzed as a logged-in editor sends it, and the reader URLs' query strings. Nothi
 answer 5xx, show a traceback, or change stored data when it refuses a request."""
 
 import re
+from datetime import datetime, timedelta, timezone
 from urllib.parse import quote_from_bytes
 
 import httpx
@@ -39,12 +40,23 @@ def target(server):
     return server, slug, ids
 
 
+@pytest.fixture(scope="module")
+def target_poll(target):
+    server, slug, _ids = target
+    r = server.api("POST", f"/api/stories/{slug}/polls", {
+        "question": "Kept?", "choices": ["Yes", "No"],
+        "closes_at": (datetime.now(timezone.utc) + timedelta(days=2)).isoformat()})
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
 # Everything stored that a request could change: stories, updates (drafts and scheduled
 # ones too), both logs, accounts, and subscriptions (but their count of failed sends,
 # which the push sender moves on its own).
 STORED = {
     "story": "*", "update": "*", "event": "*", "deskevent": "*", "editor": "*", "token": "*",
     "pushsubscription": "id, story_id, endpoint, p256dh, auth, address",
+    "poll": "*", "pollchoice": "*",
 }
 
 
@@ -68,19 +80,23 @@ def test_openapi_document_is_served(server):
     assert r.json()["openapi"].startswith("3.")
     assert {"/api/stories", "/api/stories/{slug}/updates/{update_id}", "/api/stories/{slug}/drafts",
             "/api/stories/{slug}/updates/{update_id}/publish", "/api/media", "/oembed",
-            "/stories/{slug}/subscriptions"} <= set(r.json()["paths"])
+            "/stories/{slug}/subscriptions", "/api/stories/{slug}/polls", "/api/stories/{slug}/polls/{poll_id}",
+            "/stories/{slug}/polls/{poll_id}/votes"} <= set(r.json()["paths"])
 
 
 @pytest.mark.slow
 @schema.parametrize()
 @FUZZ
-def test_api_operations_never_fail_on_any_input(case, target, database):
+def test_api_operations_never_fail_on_any_input(case, target, target_poll, database):
     server, slug, ids = target
     if "slug" in (case.path_parameters or {}):
         case.path_parameters["slug"] = slug
     update_id = (case.path_parameters or {}).get("update_id")
     if isinstance(update_id, int) and update_id % 2 == 0:
         case.path_parameters["update_id"] = ids[update_id % len(ids)]
+    poll_id = (case.path_parameters or {}).get("poll_id")
+    if isinstance(poll_id, int) and poll_id % 2 == 0:
+        case.path_parameters["poll_id"] = target_poll
     writes = case.method != "GET"
     before = snapshot(database) if writes else None
     response = case.call(base_url=server.url, timeout=30,

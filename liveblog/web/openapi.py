@@ -9,13 +9,35 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from .common import api_json
-from ..inputs import MAX_BODY, MAX_CORRECTION, StoryIn, StoryPatch, UpdateIn, UpdatePatch
+from ..inputs import MAX_BODY, MAX_CORRECTION, PollIn, StoryIn, StoryPatch, UpdateIn, UpdatePatch
 from .api import MAX_LIMIT
 
 _TIME = {"type": "string", "format": "date-time"}
 _NULLABLE_TIME = {"type": "string", "format": "date-time", "nullable": True}
 
 SHAPES: dict[str, Any] = {
+    "Poll": {
+        "type": "object",
+        "description": "A poll and its counts as they are now; `closed` once they are final",
+        "required": ["id", "update", "story", "question", "choices", "total", "closed", "closes_at", "url",
+                     "votes_url"],
+        "properties": {
+            "id": {"type": "integer"},
+            "update": {"type": "integer", "description": "The update the poll is shown as"},
+            "story": {"type": "string"},
+            "question": {"type": "string"},
+            "choices": {"type": "array", "items": {"type": "object", "required": ["id", "label", "votes"],
+                        "properties": {"id": {"type": "integer"}, "label": {"type": "string"},
+                                       "votes": {"type": "integer", "minimum": 0}}}},
+            "total": {"type": "integer", "minimum": 0},
+            "closed": {"type": "boolean"},
+            "closes_at": _TIME,
+            "url": {"type": "string", "format": "uri"},
+            "votes_url": {"type": "string", "format": "uri"},
+            "voted": {"type": "integer", "description": "In a vote's answer: the choice voted for"},
+            "html": {"type": "string", "description": "In a vote's answer: the results as the page shows them"},
+        },
+    },
     "Story": {
         "type": "object",
         "required": ["slug", "title", "summary", "status", "created_at", "closed_at", "url"],
@@ -134,7 +156,8 @@ def _json(schema: dict, description: str) -> dict:
 
 def _errors(*codes: int) -> dict:
     text = {400: "Malformed request", 401: "No or bad token", 403: "Not an editor's token",
-            404: "Unknown story or update", 413: "Request too large", 415: "Not sent as JSON",
+            404: "Unknown story, update or poll", 409: "The poll has closed, or this browser has voted in it",
+            413: "Request too large", 415: "Not sent as JSON",
             422: "Bad input, by field", 429: "Too many at once, or too many from this address",
             501: "A format other than json (the oEmbed answer for it)"}
     return {str(code): _json(_ref("Errors"), text[code]) for code in codes}
@@ -169,6 +192,7 @@ _DIMENSION = {"type": "integer", "minimum": 50, "maximum": 10_000}
 
 _SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
 _UPDATE_ID = {"name": "update_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_POLL_ID = {"name": "poll_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 _SECURED = [{"bearer": []}]
 
 
@@ -185,6 +209,9 @@ def document() -> dict[str, Any]:
                 "StoryPatch": _input_schema(StoryPatch),
                 "UpdateIn": _input_schema(UpdateIn),
                 "UpdatePatch": _input_schema(UpdatePatch),
+                "PollIn": _input_schema(PollIn),
+                "Vote": {"type": "object", "required": ["choice"], "properties": {
+                    "choice": {"type": "integer", "description": "The id of one of the poll's choices"}}},
             },
         },
         "paths": {
@@ -317,6 +344,43 @@ def document() -> dict[str, Any]:
                         {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json"]}},
                     ],
                     "responses": {"200": _json(_ref("OEmbed"), "The embed"), **_errors(404, 422, 501)},
+                },
+            },
+            "/api/stories/{slug}/polls": {
+                "parameters": [_SLUG],
+                "post": {
+                    "operationId": "createPoll",
+                    "security": _SECURED,
+                    "requestBody": _body("PollIn"),
+                    "responses": {"201": _json(_ref("Poll"), "The new poll, published as an update"),
+                                  **_errors(400, 401, 403, 404, 413, 422)},
+                },
+            },
+            "/api/stories/{slug}/polls/{poll_id}": {
+                "parameters": [_SLUG, _POLL_ID],
+                "get": {
+                    "operationId": "getPoll",
+                    "responses": {"200": _json(_ref("Poll"), "The poll and its counts"), **_errors(404)},
+                },
+            },
+            "/api/stories/{slug}/polls/{poll_id}/close": {
+                "parameters": [_SLUG, _POLL_ID],
+                "post": {
+                    "operationId": "closePoll",
+                    "security": _SECURED,
+                    "responses": {"200": _json(_ref("Poll"), "Closed: its counts are final"),
+                                  **_errors(401, 403, 404, 422)},
+                },
+            },
+            "/stories/{slug}/polls/{poll_id}/votes": {
+                "parameters": [_SLUG, _POLL_ID],
+                "post": {
+                    "operationId": "vote",
+                    "description": "A reader's vote, once per browser (a signed cookie); also an HTML form "
+                                   "(application/x-www-form-urlencoded, answered with 303 to the poll's page)",
+                    "requestBody": _body("Vote"),
+                    "responses": {"201": _json(_ref("Poll"), "Counted: the counts as they are now"),
+                                  **_errors(400, 403, 404, 409, 413, 415, 422, 429)},
                 },
             },
             "/stories/{slug}/subscriptions": {

@@ -46,6 +46,7 @@ async def _story_context(request: Request, before: int | None = None, key_only: 
     base = base_url(request)
     return {
         "page": story_page,
+        "polls": story_page.polls,
         "story": story,
         "language": story.language,
         "base_url": base,
