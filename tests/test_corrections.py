@@ -213,7 +213,7 @@ def test_a_correction_arrives_live_and_its_history_link_shows_the_diff(server, p
     card = page.locator(f"#update-{update['id']}")
     note = card.locator("p.correction")
     note.wait_for(timeout=WAIT_MS)
-    assert re.fullmatch(r"Corrected .*\d\d:\d\d( [AP]M)?: An earlier version said two ferries\.", note.inner_text())
+    assert re.fullmatch(r"Corrected .*\d\d:\d\d( [AP]M)?( \S+)?: An earlier version said two ferries\.", note.inner_text())
     assert note.locator("time").get_attribute("datetime").endswith("Z")
     assert "Updated by Nadia Editor" in card.locator("footer").inner_text()
     assert page.evaluate("window.__sameDocument") is True
