@@ -150,7 +150,8 @@ def test_the_desk_the_login_and_the_stream_are_never_kept_by_nginx(server, nginx
         for _ in range(2):
             r = httpx.get(nginx + path, timeout=15)
             assert r.headers.get("x-cache-status") in (None, "BYPASS", "MISS", "EXPIRED"), path
-            assert "no-store" in r.headers.get("cache-control", "no-store"), path
+            kept = r.headers.get("cache-control", "no-store")
+            assert "no-store" in kept or "private" in kept, path  # either way, no shared cache keeps it
     slug = server.new_story("Searched at the edge")["slug"]
     for _ in range(2):
         search = httpx.get(nginx + f"/stories/{slug}?q=crowd", timeout=15)

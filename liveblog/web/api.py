@@ -26,7 +26,7 @@ async def list_stories(request: Request) -> Response:
     body = json_bytes({"stories": [{**render.story_json(s, base), "updated_at": render.iso(changed)}
                                    for s, changed in stories]})
     tag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    headers = {"ETag": tag, "Cache-Control": "no-cache", **CORS}
+    headers = {"ETag": tag, "Cache-Control": "private, no-cache", **CORS}  # revalidated by browsers, kept by no shared cache
     if tag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=JSON, headers=headers)
