@@ -500,8 +500,8 @@ class Hub:
             for reader in tuple(topic.readers):
                 if reader.gone():
                     reader.close("gone")
-        for story_id, topic in self.topics.items():
-            found[story_id] = (sum(1 for r in topic.readers if r.who is None), [])
+        for story_id in self.topics:
+            found[story_id] = (self.story_readers(story_id), [])
         for story_id, topic in self.desk_topics.items():
             names = sorted({r.who for r in topic.readers if r.who})
             found[story_id] = (found.get(story_id, (0, []))[0], names)

@@ -89,6 +89,11 @@ class StoryPage:
     polls: dict[int, PollResult] = field(default_factory=dict)  # by update id, for the updates shown
 
 
+def _poll_closed(closed_at: datetime | None, closes_at: datetime, story_status: str, now: datetime) -> bool:
+    """A poll takes no more votes once an editor closed it, its time came, or its story closed."""
+    return closed_at is not None or closes_at <= now or story_status != "live"
+
+
 def _aware(moment: datetime) -> datetime:
     """An aggregate's time, read as UTC like every stored time (models.UTCDateTime)."""
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
@@ -590,7 +595,7 @@ class Store:
         return {
             poll.update_id: PollResult(
                 poll.id, poll.update_id, story.slug, poll.question, tuple(choices[poll.id]), poll.closes_at,
-                closed=poll.closed_at is not None or poll.closes_at <= now or story.status != "live",
+                closed=_poll_closed(poll.closed_at, poll.closes_at, story.status, now),
             )
             for poll in polls
         }
@@ -669,7 +674,7 @@ class Store:
             .where(poll.id == poll_id).order_by(choice.position)
         ).all()
         update_id, slug, status, language, question, closes_at, closed_at = rows[0][:7]
-        closed = closed_at is not None or closes_at <= utcnow() or status != "live"
+        closed = _poll_closed(closed_at, closes_at, status, utcnow())
         choices = tuple(ChoiceCount(row[7], row[8], row[9]) for row in rows)
         return PollResult(poll_id, update_id, slug, question, choices, closes_at, closed), language
 
