@@ -50,7 +50,10 @@ export class UpdateList {
     if (!mine && editing(form)) {
       // Never throw away what an editor is typing: keep the form, say what happened.
       item.querySelector(".desk-view").innerHTML = "";
-      item.querySelectorAll('form[data-desk-form="pin"], details.desk-delete').forEach((el) => el.remove());
+      // Its pin, delete and preview go too: nothing of it can be saved (a preview still on
+      // its way finds no section to fill).
+      item.querySelectorAll('form[data-desk-form="pin"], details.desk-delete, [data-preview-for]')
+        .forEach((el) => el.remove());
       form.querySelector('button[type="submit"]').disabled = true;
       note(item, say("deletedMeanwhile"));
       return;
