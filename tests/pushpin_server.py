@@ -76,12 +76,16 @@ class Pushpin:
         self.binary = need_pushpin()
         self.run = workdir / f"pushpin-{free_port()}"
         self.run.mkdir()
-        self.port = free_port()
-        self.publish_port = free_port()
         self.origin_port = origin_port
         self.process: subprocess.Popen | None = None
+        self.started = False
         self.log = self.run / "pushpin.log"
         (self.run / "routes").write_text(f"* 127.0.0.1:{origin_port}\n")
+        self._choose_ports()
+
+    def _choose_ports(self) -> None:
+        self.port = free_port()
+        self.publish_port = free_port()
         (self.run / "pushpin.conf").write_text(
             CONFIG.format(run=self.run, http_port=self.port, publish_port=self.publish_port, key=KEY)
         )
@@ -96,6 +100,22 @@ class Pushpin:
         return f"http://127.0.0.1:{self.publish_port}/?key={KEY}"
 
     def start(self) -> "Pushpin":
+        """Start it (again, on the same ports, after `stop`). A first start whose port another
+        test took between choosing and binding it tries other ports, up to three times."""
+        for attempt in range(3):
+            try:
+                self._start()
+                self.started = True
+                return self
+            except RuntimeError:
+                self.stop()
+                taken = "Address already in use" in self.log.read_text()
+                if self.started or not taken or attempt == 2:
+                    raise
+                self._choose_ports()
+        raise AssertionError("unreachable")
+
+    def _start(self) -> None:
         self.process = subprocess.Popen(
             [self.binary, f"--config={self.run / 'pushpin.conf'}", "--merge-output"],
             stdout=self.log.open("ab"),
@@ -110,7 +130,7 @@ class Pushpin:
                 # Both sides up: the publish endpoint answers, and a request is proxied.
                 httpx.post(f"http://127.0.0.1:{self.publish_port}/publish/", json={"items": []}, timeout=1)
                 if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return self
+                    return
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)  # polling for start-up
