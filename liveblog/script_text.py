@@ -67,6 +67,7 @@ MESSAGES: dict[str, str | tuple[str, str]] = {
     "deskTitle": _("Desk: {title} · Liveblog"),
     "zoneHint": _("your time, {zone}"),
     "notSaved": _("Not saved (the server answered {status})."),
+    "notLoaded": _("This update’s text could not be loaded: close the edit form and open it again."),
     "notSent": _("Not sent: the connection failed. Everything you typed is still here; try again."),
     "sentForApproval": _("Sent for approval"),
     "scheduled": _("Update scheduled"),

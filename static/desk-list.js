@@ -64,6 +64,10 @@ export class UpdateList {
 }
 
 // An update that arrived live has no Markdown on the page; fetch it when its edit opens.
+// A failed read of the update is tried this many times more, this far apart.
+const REFILL_RETRIES = 3;
+const REFILL_RETRY_MS = 1000;
+
 function refillStaleEdits(slug) {
   document.addEventListener("toggle", (event) => {
     const details = event.target;
@@ -79,13 +83,23 @@ function refillStaleEdits(slug) {
       fields.forEach((field) => { field.readOnly = false; });
       form.removeAttribute("aria-busy");
     };
-    fetch("/admin/stories/" + encodeURIComponent(slug) + "/updates/" + item.dataset.id, {
+    const read = (retries) => fetch("/admin/stories/" + encodeURIComponent(slug) + "/updates/" + item.dataset.id, {
       headers: { "Accept": "application/json" }, credentials: "same-origin",
-    }).then((r) => (r.ok ? r.json() : null)).then((update) => {
+    }).then((r) => {
+      if (r.ok) return r.json();
+      if (r.status === 404) return null;  // deleted meanwhile: the list's own event says so
+      throw new Error(String(r.status));
+    }).catch((error) => {
+      // A busy server or a lost connection: try again before giving up on the text.
+      if (retries === 0) throw error;
+      return new Promise((resolve) => { setTimeout(resolve, REFILL_RETRY_MS); }).then(() => read(retries - 1));
+    });
+    read(REFILL_RETRIES).then((update) => {
       if (update && !dirty(form)) {
         fillEdit(form, update);
         delete item.dataset.stale;
+        if (item.querySelector(".desk-note").textContent === say("notLoaded")) note(item, "");
       }
-    }).finally(done);
+    }).catch(() => note(item, say("notLoaded"))).finally(done);
   }, true);
 }

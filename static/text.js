@@ -50,6 +50,7 @@ export const TEXT = {
   deskTitle: "Desk: {title} · Liveblog",
   zoneHint: "your time, {zone}",
   notSaved: "Not saved (the server answered {status}).",
+  notLoaded: "This update’s text could not be loaded: close the edit form and open it again.",
   notSent: "Not sent: the connection failed. Everything you typed is still here; try again.",
   sentForApproval: "Sent for approval",
   scheduled: "Update scheduled",

@@ -169,3 +169,40 @@ def test_a_field_error_goes_once_the_field_is_changed(server, name, page):
     expect(page.locator("#post-body-error")).to_have_text("The update needs some text")
     page.locator("#post-body").fill("Now with text.")
     expect(page.locator("#post-body-error")).to_be_hidden()
+
+
+def test_an_edit_form_fills_though_the_first_reads_fail_and_says_so_when_none_succeeds(server, name, page):
+    """An update that arrived live has its Markdown read when its edit form opens; a busy
+    server's answer is tried again, and a form that could not be filled says so."""
+    slug = server.new_story("Refill")["slug"]
+    open_desk(page, server, name, slug)
+    failing = {"left": 1}
+
+    def busy_at_first(route) -> None:
+        if route.request.method == "GET" and failing["left"] > 0:
+            failing["left"] -= 1
+            route.fulfill(status=503, body="busy")
+        else:
+            route.continue_()
+
+    page.route(f"**/admin/stories/{slug}/updates/*", busy_at_first)
+    first = server.post(slug, "The **ferry** runs again.")
+    item = page.locator(f'.desk-item[data-id="{first["id"]}"]')
+    item.get_by_text("Edit", exact=True).click()
+    expect(item.locator("textarea[name=body]")).to_have_value("The **ferry** runs again.", timeout=LIVE)
+    expect(item.locator(".desk-note")).to_be_hidden()
+
+    failing["left"] = 10
+    second = server.post(slug, "The bridge stays shut.")
+    item = page.locator(f'.desk-item[data-id="{second["id"]}"]')
+    item.get_by_text("Edit", exact=True).click()
+    expect(item.locator(".desk-note")).to_have_text(
+        "This update’s text could not be loaded: close the edit form and open it again.", timeout=LIVE)
+    body = item.locator("textarea[name=body]")
+    expect(body).to_have_value("")
+    expect(body).to_be_editable()
+    item.get_by_text("Edit", exact=True).click()  # closed
+    failing["left"] = 0
+    item.get_by_text("Edit", exact=True).click()  # and open again: read this time
+    expect(body).to_have_value("The bridge stays shut.", timeout=LIVE)
+    expect(item.locator(".desk-note")).to_be_hidden()

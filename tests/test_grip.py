@@ -373,7 +373,7 @@ def test_publishes_out_of_order_twice_or_lost_reach_readers_once_in_order(tmp_pa
     readers = [RawStream(url, last_event_id=before[-1].id) for _ in range(2)]
     for reader in readers:
         reader.opened.wait(10)
-        assert reader.status == 200
+        assert reader.status == 200, (reader.wait_end(), pushpin.log.read_text()[-3000:])
     for n in range(5):
         server.post(slug, f"Crossed {n}.")
     _, events = read_log(server, slug)
