@@ -836,8 +836,14 @@ class Store:
                 continue
         raise Invalid({"endpoint": "This subscription is being saved already."})
 
-    @staticmethod
-    def _check_subscription_caps(s: Session, story_id: int, address: str, per_address: int, per_story: int) -> None:
+    def _check_subscription_caps(self, s: Session, story_id: int, address: str, per_address: int, per_story: int) -> None:
+        if not self.sqlite:
+            # SQLite writes one transaction at a time; PostgreSQL would let subscriptions
+            # arriving at once all pass the same count. Locks of the story and the address
+            # (always taken in this order, till commit) make them count one by one.
+            for key in (f"push-story:{story_id}", f"push-address:{address}"):
+                s.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+
         def count(*where) -> int:
             return s.exec(select(func.count()).select_from(PushSubscription).where(*where)).one()
 

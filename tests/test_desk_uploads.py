@@ -71,7 +71,7 @@ def test_an_image_goes_into_the_post_with_everything_typed_kept(server, editor):
     (b"", 422, "empty"),
     (jpeg()[:400], 422, "damaged"),
     (b"\xff" * (media.MAX_BYTES + 1), 413, "too large"),
-])
+], ids=["not an image", "empty", "damaged", "too large"])
 def test_a_refused_image_comes_back_beside_the_field_with_the_text_kept(server, editor, image, status, words, tmp_path):
     slug = editor.start_story(f"Refused upload {status} {words}")
     # Every field of the post form, as a browser sends it by the upload button.

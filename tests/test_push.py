@@ -5,11 +5,14 @@ failing. Each push service here is a real TLS server on loopback."""
 from __future__ import annotations
 
 import queue
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 
 import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from backing_services import postgres_database
 from servers import server_env, wait_until
 from push_service import Listener, PushService, SilentService, Subscriber, push_settings, self_signed, serve_tls
 
@@ -143,3 +146,24 @@ def test_subscriptions_are_capped_per_address_and_per_story(start_server, tmp_pa
                       headers={"X-Forwarded-For": "203.0.113.1"})
     assert r.status_code == 204
     assert subscribe(server, second, endpoint(3), "203.0.113.1").status_code == 201
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_caps_hold_when_subscriptions_arrive_all_at_once(database, start_app_server, tmp_path):
+    """Twenty subscriptions sent together count against the caps one by one: no two of them
+    are let in on the same count."""
+    with ExitStack() as stack:
+        env = server_env(tmp_path, LIVEBLOG_MAX_SUBSCRIPTIONS_PER_ADDRESS="3", LIVEBLOG_MAX_SUBSCRIPTIONS_PER_STORY="5")
+        if database == "postgresql":
+            env["LIVEBLOG_DATABASE_URL"] = stack.enter_context(postgres_database("caps"))
+        server = start_app_server(env)
+        one_address, one_story = server.new_story("One address")["slug"], server.new_story("One story")["slug"]
+        endpoint = "https://fcm.googleapis.com/fcm/send/{}".format
+        with ThreadPoolExecutor(20) as pool:
+            from_one = list(pool.map(lambda n: subscribe(server, one_address, endpoint(n), "203.0.113.9").status_code,
+                                     range(20)))
+            for_one = list(pool.map(lambda n: subscribe(server, one_story, endpoint(100 + n), f"203.0.113.{20 + n}")
+                                    .status_code, range(20)))
+        assert sorted(from_one) == [201] * 3 + [429] * 17
+        assert sorted(for_one) == [201] * 5 + [429] * 15
+        server.stop()  # before the database is dropped
