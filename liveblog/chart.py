@@ -63,10 +63,11 @@ def _buckets(series: list[tuple[datetime, int]], most: int) -> list[tuple[dateti
 
 
 def _ceiling(peak: int) -> int:
-    """A round top for the value axis: 1, 2, 5, 10, 20, 50… at or above the peak."""
+    """A round top for the value axis at or above the peak, close enough that the line
+    fills most of the chart: 1, 2, 3, 4, 5, 6, 8, 10, 20, 30…"""
     top = 1
     while True:
-        for step in (1, 2, 5):
+        for step in (1, 2, 3, 4, 5, 6, 8):
             if top * step >= peak:
                 return top * step
         top *= 10

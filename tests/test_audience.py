@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 
 from backing_services import postgres_database
 from desk import LIVE, Desk, log_in, make_editor
-from liveblog import db
+from liveblog import chart, db
 from liveblog.models import utcnow
 from liveblog.store import Audience, Store
 from servers import server_env, wait_until
@@ -226,3 +226,10 @@ def test_beats_sum_over_processes_forget_the_silent_and_keep_each_minutes_peak(s
     # Nothing open: the process's rows go.
     store.beat("a", gone, gone - stale, {})
     assert store.audience(one, gone - stale) == Audience(0, ())
+
+
+@pytest.mark.parametrize("peak, axis", [(9, ["0", "5", "10"]), (5147, ["0", "3,000", "6,000"]), (1, ["0", "1"])])
+def test_the_value_axis_tops_at_a_round_number_close_above_the_peak(peak, axis):
+    start = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+    minutes = [(start + timedelta(minutes=n), peak if n == 5 else 0) for n in range(10)]
+    assert [label.text for label in chart.build(minutes, [], "en").y_labels] == axis
