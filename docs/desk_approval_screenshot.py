@@ -21,6 +21,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 from chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from desk import PASSWORD, Desk  # noqa: E402
+from desk_tab import desk_tab  # noqa: E402
 from servers import server_starter  # noqa: E402
 
 
@@ -49,13 +50,8 @@ def main() -> None:
 
         with sync_playwright() as playwright:
             chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            context = chromium.new_context(viewport={"width": 1200, "height": 1500}, timezone_id="Europe/Berlin",
-                                           locale="en-GB")
-            context.add_cookies([{"name": "liveblog_session", "value": editor.http.cookies["liveblog_session"],
-                                  "url": server.url}])
-            tab = context.new_page()
-            tab.goto(f"{server.url}/admin/stories/{slug}")
-            tab.locator("#desk[data-queue-connected=yes]").wait_for(state="attached")
+            tab = desk_tab(chromium, server, editor, slug, "data-queue-connected", {"width": 1200, "height": 1500},
+                           "Europe/Berlin")
             tab.locator("#scheduled .queue-item details.queue-schedule summary").click()
             tab.screenshot(path=str(HERE / "desk-approval.png"), full_page=True)
             chromium.close()

@@ -25,6 +25,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 sys.path.insert(0, str(HERE.parent))
 from chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from desk import PASSWORD, Desk  # noqa: E402
+from desk_tab import desk_tab  # noqa: E402
 from servers import server_starter  # noqa: E402
 
 from liveblog.db import make_engine  # noqa: E402
@@ -93,14 +94,8 @@ def main() -> None:
             for name in EDITORS:
                 desk = Desk(server)
                 desk.login(name)
-                context = chromium.new_context(viewport={"width": 1280, "height": 1400}, timezone_id="Europe/London",
-                                               locale="en-GB")
-                context.add_cookies([{"name": "liveblog_session", "value": desk.http.cookies["liveblog_session"],
-                                      "url": server.url}])
-                tab = context.new_page()
-                tab.goto(f"{server.url}/admin/stories/{slug}")
-                tab.locator("#desk[data-connected=yes]").wait_for(state="attached")
-                tabs.append(tab)
+                tabs.append(desk_tab(chromium, server, desk, slug, "data-connected", {"width": 1280, "height": 1400},
+                                     "Europe/London"))
             first = tabs[0]
             presence = first.locator("#desk-presence")
             first.wait_for_function("names => names.every(n => document.getElementById('desk-presence').textContent"

@@ -18,6 +18,7 @@ from itsdangerous import BadSignature, TimestampSigner
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .i18n import Message
 from .errors import Forbidden, TooManyAttempts, Unauthorized
 from .models import Editor
 from .newsroom import Author
@@ -140,7 +141,7 @@ def check_csrf(expected: str, request: Request, form: Mapping[str, Any] | None) 
     """Refuse (403) a change whose token, from the header or the form, is not the session's."""
     sent = request.headers.get(CSRF_HEADER) or (form or {}).get(CSRF_FIELD) or ""
     if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), expected.encode()):
-        raise Forbidden("This form has expired or did not come from the desk; reload the page and try again.")
+        raise Forbidden(Message("This form has expired or did not come from the desk; reload the page and try again."))
 
 
 # The login form has no session yet. It carries a token bound to a random value in its own
@@ -160,7 +161,7 @@ def check_login_form(request: Request, token: str, settings: Settings) -> None:
     except BadSignature:
         signed = None
     if not nonce or signed is None or not hmac.compare_digest(signed.encode(), nonce.encode()):
-        raise Forbidden("This login form has expired; reload the page and log in again.")
+        raise Forbidden(Message("This login form has expired; reload the page and log in again."))
 
 
 # -- login throttling ---------------------------------------------------------

@@ -9,6 +9,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
+from . import i18n
+from .i18n import Message
+
 
 log = logging.getLogger("liveblog.errors")
 
@@ -50,12 +53,12 @@ class Conflict(LiveblogError):
 
 class PollClosed(Conflict):
     def __init__(self, poll_id: int | str = ""):
-        super().__init__("This poll has closed; its result is final.")
+        super().__init__(Message("This poll has closed; its result is final."))
 
 
 class AlreadyVoted(Conflict):
     def __init__(self):
-        super().__init__("This browser has voted in this poll already.")
+        super().__init__(Message("This browser has voted in this poll already."))
 
 
 class BadEventId(LiveblogError):
@@ -100,8 +103,8 @@ class TooManyAttempts(LiveblogError):
     def __init__(self, retry_after: int):
         minutes = max(1, round(retry_after / 60))
         super().__init__(
-            f"Too many failed logins. Try again in about {minutes} minute{'s' if minutes > 1 else ''}.",
-            {"name": "Too many failed logins; wait a while before trying again."},
+            Message("Too many failed logins. Try again in about {minutes} min.", minutes=minutes),
+            {"name": Message("Too many failed logins; wait a while before trying again.")},
         )
         self.retry_after = retry_after
 
@@ -118,7 +121,7 @@ class PayloadTooLarge(LiveblogError):
     status_code = 413
 
     def __init__(self, limit: int):
-        super().__init__(f"The request is larger than {limit // 1024} KiB.")
+        super().__init__(Message("The request is larger than {kib} KiB.", kib=limit // 1024))
         self.limit = limit
 
 
@@ -126,7 +129,8 @@ class BodyTooSlow(LiveblogError):
     status_code = 408
 
     def __init__(self, seconds: float):
-        super().__init__(f"The request body did not arrive in time ({seconds:g} s); send it again.")
+        whole = int(seconds) if seconds == int(seconds) else f"{seconds:g}"  # 20, not "20.0"
+        super().__init__(Message("The request body did not arrive in time ({seconds} s); send it again.", seconds=whole))
 
 
 class BadJSON(LiveblogError):
@@ -161,7 +165,11 @@ def error_response(
     headers: dict[str, str] | None = None,
 ) -> Response:
     if wants_json(request):
-        body: dict = {"errors": errors or {"request": message}}
+        # In the asker's language (a desk's script sends its browser's): errors the
+        # catalogs translate are i18n.Messages.
+        language = i18n.negotiate(request.headers.get("accept-language"))
+        said = {field: i18n.said(text, language) for field, text in (errors or {"request": message}).items()}
+        body: dict = {"errors": said}
         if status_code >= 500:
             body["status"] = "unavailable"
         headers = {"Access-Control-Allow-Origin": "*", **(headers or {})}
@@ -192,7 +200,7 @@ async def handle_unavailable(request: Request, exc: Exception) -> Response:
     return error_response(
         request,
         503,
-        "The database is not answering; please try again in a moment.",
+        Message("The database is not answering; please try again in a moment."),
         headers={"Retry-After": str(UNAVAILABLE_RETRY_SECONDS)},
     )
 
@@ -206,7 +214,7 @@ async def handle_unexpected(request: Request, exc: Exception) -> Response:
     # The server closes the connection after an unhandled exception; saying so keeps the
     # client from sending its next request down a dead kept-alive connection.
     return error_response(
-        request, 500, "Something went wrong on our side; nothing you sent was lost.", headers={"Connection": "close"}
+        request, 500, Message("Something went wrong on our side; nothing you sent was lost."), headers={"Connection": "close"}
     )
 
 

@@ -155,3 +155,32 @@ def plural_samples(language: str) -> dict[str, int]:
     for n in range(0, 1000):
         samples.setdefault(rule(n), n)
     return samples
+
+
+class Message(str):
+    """A sentence for a person that the catalogs translate: a str of its English (what logs,
+    tests and the English pages show) that also keeps its msgid and the values filling it,
+    so that the page or answer it reaches can say it in its own language (`said`).
+    Whole numbers among the values are written as each language writes them."""
+
+    msgid: str
+    values: dict[str, object]
+
+    def __new__(cls, msgid: str, **values: object) -> "Message":
+        self = super().__new__(cls, _filled(msgid, values, "en"))
+        self.msgid, self.values = msgid, values
+        return self
+
+
+def _filled(msgid: str, values: dict[str, object], language: str) -> str:
+    if not values:
+        return msgid
+    return msgid.format(**{k: number(v, language) if isinstance(v, int) and not isinstance(v, bool) else v
+                           for k, v in values.items()})
+
+
+def said(text: str, language: str) -> str:
+    """`text` in `language` when it is a Message; any other text as it is."""
+    if not isinstance(text, Message) or language == "en":
+        return str(text)
+    return _filled(translations(language).gettext(text.msgid), text.values, language)

@@ -21,6 +21,7 @@ from pydantic import (
 )
 from typing_extensions import Annotated
 
+from .i18n import Message
 from . import i18n
 from .errors import BadJSON, BodyTooSlow, Invalid, PayloadTooLarge
 from .media import MAX_BYTES as MAX_IMAGE_BYTES
@@ -53,13 +54,13 @@ class _Input(BaseModel):
 
 def _title_given(value: str | None) -> str | None:
     if value is not None and not value:
-        raise ValueError("The story needs a title")
+        raise ValueError(Message("The story needs a title"))
     return value
 
 
 def _body_given(value: str | None) -> str | None:
     if value is not None and not value.strip():
-        raise ValueError("The update needs some text")
+        raise ValueError(Message("The update needs some text"))
     return value
 
 
@@ -133,12 +134,12 @@ def _publish_at(value: datetime | None) -> datetime | None:
     try:
         value = value.astimezone(timezone.utc)
     except OverflowError:  # 9999-12-31T23:00-05:00 is past the end of the calendar in UTC
-        raise ValueError("That time is outside the calendar; give a time within a year from now") from None
+        raise ValueError(Message("That time is outside the calendar; give a time within a year from now")) from None
     now = datetime.now(timezone.utc)
     if value <= now:
-        raise ValueError("That time has passed; give a time in the future, or post without one to publish now")
+        raise ValueError(Message("That time has passed; give a time in the future, or post without one to publish now"))
     if value > now + MAX_SCHEDULE_AHEAD:
-        raise ValueError("Schedule at most a year ahead")
+        raise ValueError(Message("Schedule at most a year ahead"))
     return value
 
 
@@ -199,9 +200,9 @@ class PollIn(_Input):
     @classmethod
     def _distinct(cls, value: list[str]) -> list[str]:
         if not MIN_CHOICES <= len(value) <= MAX_CHOICES:
-            raise ValueError(f"Give from {MIN_CHOICES} to {MAX_CHOICES} choices")
+            raise ValueError(Message("Give from {least} to {most} choices", least=MIN_CHOICES, most=MAX_CHOICES))
         if len({choice.casefold() for choice in value}) != len(value):
-            raise ValueError("Each choice must be different from the others")
+            raise ValueError(Message("Each choice must be different from the others"))
         return value
 
     @field_validator("closes_at")
@@ -210,12 +211,12 @@ class PollIn(_Input):
         try:
             value = value.astimezone(timezone.utc)
         except OverflowError:
-            raise ValueError("That time is outside the calendar; give a time within a month from now") from None
+            raise ValueError(Message("That time is outside the calendar; give a time within a month from now")) from None
         now = datetime.now(timezone.utc)
         if value < now + MIN_POLL_OPEN:
-            raise ValueError("Give a closing time at least a minute from now")
+            raise ValueError(Message("Give a closing time at least a minute from now"))
         if value > now + MAX_POLL_OPEN:
-            raise ValueError("A poll may stay open for at most a month")
+            raise ValueError(Message("A poll may stay open for at most a month"))
         return value
 
 
@@ -231,7 +232,7 @@ class VoteIn(_Input):
     def _whole(cls, value):
         number = whole_number(value) if isinstance(value, str) else value
         if isinstance(number, bool) or not isinstance(number, int) or not 0 < number < 2**62:
-            raise ValueError("Choose one of the poll's answers")
+            raise ValueError(Message("Choose one of the poll's answers"))
         return number
 
 
@@ -282,15 +283,38 @@ class UnsubscribeIn(_Input):
     endpoint: Annotated[str, StringConstraints(strict=True, max_length=1000)]
 
 
+# pydantic's own refusals a desk's form can meet, as sentences the catalogs translate
+# (each of pydantic's error types, with the values of its context it names).
+_PYDANTIC_MESSAGES = {
+    "string_too_long": lambda ctx: Message("at most {limit} characters", limit=ctx["max_length"]),
+    "string_too_short": lambda ctx: Message("at least {limit} characters", limit=ctx["min_length"]),
+    "missing": lambda ctx: Message("is required"),
+    "string_type": lambda ctx: Message("must be text"),
+    "bool_type": lambda ctx: Message("must be true or false"),
+    "bool_parsing": lambda ctx: Message("must be true or false"),
+    "int_type": lambda ctx: Message("must be a whole number"),
+    "int_parsing": lambda ctx: Message("must be a whole number"),
+    "datetime_type": lambda ctx: Message("must be a date and time, like 2025-03-14T15:30:00Z"),
+    "datetime_parsing": lambda ctx: Message("must be a date and time, like 2025-03-14T15:30:00Z"),
+    "datetime_from_date_parsing": lambda ctx: Message("must be a date and time, like 2025-03-14T15:30:00Z"),
+    "extra_forbidden": lambda ctx: Message("is not a field this call takes"),
+}
+
+
 def field_errors(exc: ValidationError) -> dict[str, str]:
     errors: dict[str, str] = {}
     for error in exc.errors():
         field = ".".join(str(p) for p in error["loc"]) or "body"
-        message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "string_too_long" and field == "body":
-            message = f"The update is too long: at most {MAX_BODY:,} characters"
-        elif error["type"] == "extra_forbidden":
-            message = "is not a field this call takes"
+        ctx = error.get("ctx") or {}
+        raised = ctx.get("error")
+        if isinstance(raised, ValueError) and raised.args and isinstance(raised.args[0], Message):
+            message = raised.args[0]  # ours, from a validator above
+        elif error["type"] == "string_too_long" and field == "body":
+            message = Message("The update is too long: at most {limit} characters", limit=MAX_BODY)
+        elif error["type"] in _PYDANTIC_MESSAGES:
+            message = _PYDANTIC_MESSAGES[error["type"]](ctx)
+        else:
+            message = error["msg"].removeprefix("Value error, ")
         errors.setdefault(field, message)
     return errors
 

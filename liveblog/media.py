@@ -24,6 +24,7 @@ from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .i18n import Message
 from .errors import ImageRefused
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -101,9 +102,9 @@ def exists(media_dir: Path, name: str) -> bool:
 
 def _open_checked(data: bytes) -> Image.Image:
     if len(data) > MAX_BYTES:
-        raise ImageRefused(f"The image is too large: at most {MAX_BYTES // (1024 * 1024)} MB.", 413)
+        raise ImageRefused(Message("The image is too large: at most {mb} MB.", mb=MAX_BYTES // (1024 * 1024)), 413)
     if not data:
-        raise ImageRefused("The file is empty; choose a JPEG, PNG, GIF or WebP image.")
+        raise ImageRefused(Message("The file is empty; choose a JPEG, PNG, GIF or WebP image."))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -119,9 +120,9 @@ def _open_checked(data: bytes) -> Image.Image:
     except ImageRefused:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageRefused("This file is not an image we can read; upload a JPEG, PNG, GIF or WebP image.") from None
+        raise ImageRefused(Message("This file is not an image we can read; upload a JPEG, PNG, GIF or WebP image.")) from None
     except (OSError, SyntaxError, ValueError) as exc:
-        raise ImageRefused(f"This image is damaged and cannot be read ({exc}).") from None
+        raise ImageRefused(Message("This image is damaged and cannot be read ({reason}).", reason=str(exc))) from None
     return image
 
 
@@ -137,7 +138,8 @@ def _check_pixels(decoded: tuple[int, int], original: tuple[int, int]) -> None:
     if decoded[0] * decoded[1] > MAX_PIXELS:
         width, height = original
         raise ImageRefused(
-            f"The image is {width}×{height} pixels; at most {MAX_PIXELS // 1_000_000} megapixels, please."
+            Message("The image is {width}×{height} pixels; at most {most} megapixels, please.",
+                    width=width, height=height, most=MAX_PIXELS // 1_000_000)
         )
 
 

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 from anyio import to_thread
 
+from .i18n import Message
 from .errors import Forbidden, Invalid, LiveblogError, UpdateNotFound
 from .fanout import Hub
 from .inputs import PollIn, StoryIn, StoryPatch, UpdateIn, UpdatePatch, validate
@@ -77,7 +78,7 @@ def _contributor_may_change(author: Author) -> Callable[[Update], None]:
 
     def guard(update: Update) -> None:
         if update.status != "draft" or update.author != author.name:
-            raise Forbidden("A contributor may change only their own drafts; an editor can change this one.")
+            raise Forbidden(Message("A contributor may change only their own drafts; an editor can change this one."))
 
     return guard
 
@@ -115,7 +116,7 @@ class Newsroom:
         (back among the drafts), or kept for the reopening (`scheduled`)."""
         require_editor(author, "close or reopen a story")
         if scheduled not in SCHEDULED_ON_CLOSE:
-            raise Invalid({"scheduled": "Say whether to publish, cancel or keep the scheduled updates."})
+            raise Invalid({"scheduled": Message("Say whether to publish, cancel or keep the scheduled updates.")})
         if scheduled != "keep":
             command = self.publish if scheduled == "publish" else self.unschedule
             for update in await to_thread.run_sync(self.store.queued_updates, slug, "scheduled"):
@@ -135,10 +136,10 @@ class Newsroom:
         (or an editor asks for `draft`); scheduled when it has a `publish_at`."""
         if not author.is_editor:
             if data.pinned or data.publish_at:
-                raise Forbidden("Only an editor can pin or schedule an update; yours goes to the editors as a draft.")
+                raise Forbidden(Message("Only an editor can pin or schedule an update; yours goes to the editors as a draft."))
             data = data.model_copy(update={"draft": True})
         if data.draft and data.publish_at:
-            raise Invalid({"publish_at": "A draft has no time to go out; send one or the other."})
+            raise Invalid({"publish_at": Message("A draft has no time to go out; send one or the other.")})
         values = data.model_dump(include={"body", "headline", "key_event", "pinned", "publish_at"})
         return await self._write(self.store.add_update, slug, author=author.name, byline=author.byline,
                                  status=data.status, **values)
@@ -153,7 +154,7 @@ class Newsroom:
         guard = None
         if not author.is_editor:
             if "pinned" in changes or "publish_at" in changes:
-                raise Forbidden("Only an editor can pin or schedule an update.")
+                raise Forbidden(Message("Only an editor can pin or schedule an update."))
             guard = _contributor_may_change(author)
         return await self._write(self.store.edit_update, slug, update_id, guard,
                                  editor=author.name, editor_byline=author.byline, **changes)

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from .i18n import Message
 from . import render
 from .events import (PollCounted, QueueChanged, ReaderEvent, StoryChanged, UpdateDeleted, UpdateEdited, UpdatePosted,
                      encode)
@@ -174,7 +175,7 @@ class Store:
         if story is None:
             raise StoryNotFound(slug)
         if live and story.status != "live":
-            raise Invalid({"story": "This story is closed; reopen it to post or change updates."})
+            raise Invalid({"story": Message("This story is closed; reopen it to post or change updates.")})
         return story
 
     def events_after(self, story_id: int, after: int, limit: int = LOG_BATCH) -> list[LoggedEvent]:
@@ -397,7 +398,7 @@ class Store:
             if guard is not None:
                 guard(update)
             if changes.get("publish_at") is not None and update.status != "scheduled":
-                raise Invalid({"publish_at": "Only a scheduled update can be moved to another time."})
+                raise Invalid({"publish_at": Message("Only a scheduled update can be moved to another time.")})
             changes = {k: v for k, v in changes.items() if v is not None and getattr(update, k) != v}
             rewritten = "body" in changes or "headline" in changes
             if correction and not (rewritten and update.status == "published"):
@@ -476,7 +477,7 @@ class Store:
             if update is None or update.story_id != story.id or update.status != "deleted":
                 raise UpdateNotFound(update_id)
             if update.deleted_at is None or update.deleted_at < deleted_since:
-                raise Invalid({"update": "It is too late to undo this deletion; post the update again instead."})
+                raise Invalid({"update": Message("It is too late to undo this deletion; post the update again instead.")})
             update.status = "published"
             update.deleted_at = None
             if update.pinned:
@@ -661,7 +662,7 @@ class Store:
         found = self.poll(slug, poll_id)  # 404 for a poll not there
         if found.closed:
             raise PollClosed(poll_id)
-        raise Invalid({"choice": "Choose one of this poll's answers."})
+        raise Invalid({"choice": Message("Choose one of this poll's answers.")})
 
     @staticmethod
     def _counted(connection, poll_id: int) -> tuple[PollResult, str | None]:
@@ -834,7 +835,7 @@ class Store:
                 return sub
             except IntegrityError:  # the same browser subscribing twice at once
                 continue
-        raise Invalid({"endpoint": "This subscription is being saved already."})
+        raise Invalid({"endpoint": Message("This subscription is being saved already.")})
 
     def _check_subscription_caps(self, s: Session, story_id: int, address: str, per_address: int, per_story: int) -> None:
         if not self.sqlite:
@@ -849,11 +850,11 @@ class Store:
 
         if address and per_address and count(PushSubscription.address == address) >= per_address:
             raise TooManyRequests(
-                f"This address already has {per_address} push subscriptions; unsubscribe from some first.",
+                Message("This address already has {limit} push subscriptions; unsubscribe from some first.", limit=per_address),
                 retry_after=SUBSCRIPTION_RETRY_SECONDS,
             )
         if per_story and count(PushSubscription.story_id == story_id) >= per_story:
-            raise TooManyRequests("This story has as many push subscribers as it can take.",
+            raise TooManyRequests(Message("This story has as many push subscribers as it can take."),
                                   retry_after=SUBSCRIPTION_RETRY_SECONDS)
 
     def unsubscribe(self, slug: str, endpoint: str) -> bool:
@@ -1016,7 +1017,7 @@ class Store:
         with self._writing() as s:
             editor = s.get(Editor, editor_id)
             if editor is None:
-                raise Invalid({"display_name": "This account no longer exists."})
+                raise Invalid({"display_name": Message("This account no longer exists.")})
             editor.display_name = display_name
             s.add(editor)
         return editor

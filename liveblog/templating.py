@@ -37,6 +37,7 @@ env.filters["iso"] = iso
 env.globals["static_url"] = static_url  # content-hashed names, cached forever (assets.py)
 env.filters["clock"] = lambda moment: i18n.clock(moment, _language.get())
 env.filters["number"] = lambda value: i18n.number(value, _language.get())
+env.filters["said"] = lambda text: i18n.said(text, _language.get())
 env.globals["names"] = lambda items: i18n.names(items, _language.get())
 
 

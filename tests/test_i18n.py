@@ -45,7 +45,7 @@ def test_the_template_catalog_holds_every_string_of_the_templates(tmp_path):
     root = LOCALE.parents[1]
     fresh = tmp_path / "messages.pot"
     run = subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
-                          "-k", "_", "-k", "gettext", "-k", "ngettext:1,2", "-o", str(fresh), "."],
+                          "-k", "_", "-k", "gettext", "-k", "ngettext:1,2", "-k", "Message", "-o", str(fresh), "."],
                          cwd=root, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert ids(fresh) == ids(LOCALE / "messages.pot"), "run the extraction in README's 'Adding a language'"
@@ -318,3 +318,37 @@ def test_new_updates_button_plural_forms(server, page, language, texts):
         return [1, 2, 3, 11, 100].map((n) => say("newUpdates", { n }));
     }""")
     assert said == texts
+
+
+def said(language: str, msgid: str) -> str:
+    """What the language's catalog says for `msgid` (translated: never the English)."""
+    text = catalog(language)[msgid].string
+    assert text and text != msgid, (language, msgid)
+    return text
+
+
+def test_refusals_reach_the_desk_in_the_editors_language(server):
+    """A refused form comes back with its errors in the editor's language, as the page
+    (without script) and as the JSON the desk's script shows; the numbers in them too."""
+    editor = make_editor(server)
+    desk = Desk(server, {"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"})
+    assert desk.login(editor).status_code == 303
+    slug = desk.start_story("Hochwasser im Tal")
+    page = desk.post(f"/admin/stories/{slug}/updates", {"body": "   "})
+    assert page.status_code == 422
+    assert f'data-error-for="body" role="alert">{said("de", "The update needs some text")}</p>' in page.text
+    answer = desk.post(f"/admin/stories/{slug}/updates", {"body": "   "}, headers={"Accept": "application/json"})
+    assert answer.json()["errors"]["body"] == said("de", "The update needs some text")
+
+    persian = Desk(server, {"Accept-Language": "fa"})
+    assert persian.login(editor).status_code == 303
+    long = persian.post(f"/admin/stories/{slug}/updates", {"body": "x" * 50_001}, headers={"Accept": "application/json"})
+    assert long.json()["errors"]["body"] == said("fa", "The update is too long: at most {limit} characters").format(
+        limit="۵۰٬۰۰۰")
+
+    arabic = Desk(server, {"Accept-Language": "ar"})
+    refused = arabic.login(editor, "not the password")
+    assert refused.status_code == 422 and said("ar", "That name and password do not match.") in refused.text
+    # Whoever asks in no language of ours gets the site's: English here.
+    api = server.api("POST", f"/api/stories/{slug}/updates", {"body": " "})
+    assert api.json()["errors"]["body"] == "The update needs some text"

@@ -33,11 +33,11 @@ def test_a_story_is_trimmed_and_its_slug_and_image_checked():
     assert (story.title, story.summary, story.slug, story.image) == ("Flooding", "So far", "flood-2024", IMAGE)
     assert validate(StoryIn, {"title": "Flooding", "slug": ""}).slug is None  # no slug: one is made from the title
     assert refused(StoryIn, {"title": "   "}) == {"title": "The story needs a title"}
-    assert refused(StoryIn, {}) == {"title": "Field required"}
+    assert refused(StoryIn, {}) == {"title": "is required"}
     assert "lowercase letters" in refused(StoryIn, {"title": "x", "slug": "Flood 2024"})["slug"]
     assert "POST /api/media" in refused(StoryIn, {"title": "x", "image": "../../etc/passwd"})["image"]
     assert "300" in refused(StoryIn, {"title": "x" * 301})["title"]
-    assert "string" in refused(StoryIn, {"title": 7})["title"].lower()  # strict: no number turned into text
+    assert refused(StoryIn, {"title": 7}) == {"title": "must be text"}  # strict: no number turned into text
 
 
 def test_unknown_fields_are_refused_by_name():
@@ -63,7 +63,7 @@ def test_an_update_and_its_status():
     assert refused(UpdateIn, {"body": " \n "}) == {"body": "The update needs some text"}
     assert refused(UpdateIn, {"body": "x" * (MAX_BODY + 1)}) == {"body": f"The update is too long: at most {MAX_BODY:,} characters"}
     assert validate(UpdateIn, {"body": "x" * MAX_BODY}).body == "x" * MAX_BODY
-    assert "boolean" in refused(UpdateIn, {"body": "x", "key_event": "yes"})["key_event"].lower()
+    assert refused(UpdateIn, {"body": "x", "key_event": "yes"}) == {"key_event": "must be true or false"}
 
 
 def test_a_time_to_publish_has_a_zone_is_ahead_and_within_a_year():

@@ -175,7 +175,7 @@ def test_a_49_megapixel_png_is_refused_before_it_is_decoded(server, bombs):
     before = stored_files(server)
     r = upload(server, bombs["PNG"], filename="bomb.png")
     assert r.status_code == 422
-    assert r.json()["errors"]["file"] == "The image is 8574×5715 pixels; at most 25 megapixels, please."
+    assert r.json()["errors"]["file"] == "The image is 8,574×5,715 pixels; at most 25 megapixels, please."
     assert stored_files(server) == before
 
 

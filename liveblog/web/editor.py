@@ -29,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from ..i18n import Message
 from .. import chart, i18n, media, render
 from ..events import StoryChanged, payload
 from ..models import Story, Update, utcnow
@@ -106,7 +107,7 @@ async def read_form(request: Request) -> Form:
             raise ValueError("NUL in a field, which PostgreSQL cannot store")
         return dict(fields)
     except (UnicodeDecodeError, ValueError):
-        raise Invalid({"form": "This form could not be read; reload the page and send it again."}) from None
+        raise Invalid({"form": Message("This form could not be read; reload the page and send it again.")}) from None
 
 
 def local_path(target: str | None, default: str = "/admin") -> str:
@@ -166,11 +167,11 @@ def form_time(form: Form, name: str = "publish_at") -> datetime | None:
     try:
         moment = datetime.fromisoformat(raw)
     except ValueError:
-        raise Invalid({name: "Give a date and a time, like 2025-03-14T15:30."}) from None
+        raise Invalid({name: Message("Give a date and a time, like 2025-03-14T15:30.")}) from None
     if moment.tzinfo is None:
         offset = form.get("tz_offset", "").strip() or "0"
         if not OFFSET_RE.match(offset) or abs(int(offset)) > MAX_OFFSET_MINUTES:
-            raise Invalid({name: "The time zone of this form could not be read; reload the page and try again."})
+            raise Invalid({name: Message("The time zone of this form could not be read; reload the page and try again.")})
         moment = moment.replace(tzinfo=timezone(timedelta(minutes=int(offset))))
     return moment
 
@@ -249,9 +250,9 @@ async def login(request: Request) -> Response:
         return _login_page(request, svc, 403, message=exc.message, **kept)
     errors = {}
     if not name:
-        errors["name"] = "Enter your name."
+        errors["name"] = Message("Enter your name.")
     if not password:
-        errors["password"] = "Enter your password."
+        errors["password"] = Message("Enter your password.")
     if errors:
         return _login_page(request, svc, 422, errors=errors, **kept)
 
@@ -267,7 +268,7 @@ async def login(request: Request) -> Response:
         await asyncio.sleep(delay)  # slows guessing; other requests carry on meanwhile
     editor = await blocking(verify_login, svc.store, name, password)
     if editor is None:
-        return _login_page(request, svc, 422, errors={"password": "That name and password do not match."}, **kept)
+        return _login_page(request, svc, 422, errors={"password": Message("That name and password do not match.")}, **kept)
     throttle.succeeded(name, address, attempt)
     response = RedirectResponse(kept["next"], status_code=303)
     await blocking(start_session, response, svc.settings, svc.store, editor, session_id(request, svc.settings))
@@ -364,7 +365,7 @@ async def _preview_html(request: Request, form: Form, author: str = "") -> str:
     key-event and pinned badges, through the partial and pipeline stored updates use."""
     body = form.get("body", "")
     if len(body) > MAX_BODY:
-        raise Invalid({"body": f"The update is too long: at most {MAX_BODY:,} characters"})
+        raise Invalid({"body": Message("The update is too long: at most {limit} characters", limit=MAX_BODY)})
     slug = form.get("slug") or request.path_params.get("slug", "")
     language = None
     if slug:
@@ -390,7 +391,7 @@ async def post_update(request: Request, session: DeskSession, form: Form) -> Res
         return await _desk_page(request, session, FormState("post", form, preview=preview))
     if not session.editor.is_editor and ("pinned" in form or form.get("publish_at", "").strip()):
         # Refused before the time is read: a contributor's form has no time to check.
-        raise Forbidden("Only an editor can pin or schedule an update; yours goes to the editors as a draft.")
+        raise Forbidden(Message("Only an editor can pin or schedule an update; yours goes to the editors as a draft."))
     try:
         data = validate(UpdateIn, {
             "body": form.get("body", ""),
@@ -494,7 +495,7 @@ async def edit_story(request: Request, session: DeskSession, form: Form) -> Resp
     if "image" in form:  # the lead image, as uploaded from this form (or taken away)
         image = "" if "remove_image" in form else form["image"].strip() or None
         if image and not media.exists(services(request).settings.media_dir, image):
-            error = Invalid({"file": "That image is not on this server; upload it again."})
+            error = Invalid({"file": Message("That image is not on this server; upload it again.")})
             return await _refused(request, session, "story", form, error)
         changes.update(image=image, caption=form.get("caption", ""), credit=form.get("credit", ""))
     return await _change_story(request, session, form, "story", changes)
@@ -565,7 +566,7 @@ async def schedule_update(request: Request, session: DeskSession, form: Form) ->
     try:
         publish_at = form_time(form)
         if publish_at is None:
-            raise Invalid({"publish_at": "Give the new time, or publish it now."})
+            raise Invalid({"publish_at": Message("Give the new time, or publish it now.")})
     except Invalid as exc:
         return await _refused(request, session, form_name, form, exc)
     command = lambda n, *at: n.schedule(*at, publish_at)  # noqa: E731
@@ -589,7 +590,7 @@ async def upload_image(request: Request) -> Response:
     svc = services(request)
     session = await desk_session(request, svc.settings, svc.store)
     if session is None:
-        raise Unauthorized("You are not logged in, or your session has ended. Log in again, then send this again.")
+        raise Unauthorized(Message("You are not logged in, or your session has ended. Log in again, then send this again."))
     target = "story" if request.query_params.get("for") == "story" else "post"
     fields: Form = {}
     try:

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..i18n import Message
 from .. import push, push_targets
 from ..errors import Invalid, UnsupportedMediaType
 from ..inputs import SubscriptionIn, UnsubscribeIn, parse, read_body
@@ -49,7 +50,7 @@ async def subscribe(request: Request) -> Response:
         raise Invalid({"endpoint": str(exc)}) from None
     story = await blocking(svc.store.get_story, request.path_params["slug"])
     if story.status != "live":
-        raise Invalid({"story": "This story has closed; there is nothing more to be told of."})
+        raise Invalid({"story": Message("This story has closed; there is nothing more to be told of.")})
     await blocking(
         svc.store.subscribe, story.slug, data.endpoint, data.keys.p256dh, data.keys.auth,
         address=_counted_address(request, settings.stream_limit_exempt),

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from ..i18n import Message
 from ..errors import AlreadyVoted, Forbidden, Invalid, PollNotFound, TooManyRequests, wants_json
 from ..auth import DeskSession, token_author
 from ..inputs import PollIn, VoteIn, parse, parse_request, read_body, validate, whole_number
@@ -90,7 +91,7 @@ def _same_origin(request: Request) -> None:
     """Refuse (403) a vote another site's page sent: browsers say where a POST came from."""
     site = request.headers.get("sec-fetch-site")
     if site is not None and site not in ("same-origin", "none"):
-        raise Forbidden("Votes are taken from this site's own pages only.")
+        raise Forbidden(Message("Votes are taken from this site's own pages only."))
     origin = request.headers.get("origin")
     if origin is None:
         return  # not a browser's cross-site form: those say their origin
@@ -100,7 +101,7 @@ def _same_origin(request: Request) -> None:
         parts = urlsplit(public)
         ours.add(f"{parts.scheme}://{parts.netloc}")
     if origin not in ours:
-        raise Forbidden("Votes are taken from this site's own pages only.")
+        raise Forbidden(Message("Votes are taken from this site's own pages only."))
 
 
 class VoteLimit:
@@ -123,7 +124,7 @@ class VoteLimit:
         while times and times[0] <= now - WINDOW_SECONDS:
             times.popleft()
         if len(times) >= limit:
-            raise TooManyRequests(f"This address has cast {limit} votes in the last minute; try again shortly.",
+            raise TooManyRequests(Message("This address has cast {limit} votes in the last minute; try again shortly.", limit=limit),
                                   retry_after=int(times[0] + WINDOW_SECONDS - now) + 1)
         times.append(now)
 
@@ -142,9 +143,9 @@ async def _vote_input(request: Request) -> VoteIn:
     try:
         fields = dict(parse_qsl(raw.decode("utf-8", errors="strict"), strict_parsing=bool(raw)))
     except (UnicodeDecodeError, ValueError):
-        raise Invalid({"choice": "Choose one of the poll's answers."}) from None
+        raise Invalid({"choice": Message("Choose one of the poll's answers.")}) from None
     if "choice" not in fields:
-        raise Invalid({"choice": "Choose one of the poll's answers."})
+        raise Invalid({"choice": Message("Choose one of the poll's answers.")})
     return validate(VoteIn, fields)
 
 
@@ -221,7 +222,7 @@ async def desk_poll(request: Request, session: DeskSession, form: Form) -> Respo
     try:
         closes_in = whole_number(form.get("closes_in", ""))
         if closes_in not in DESK_CLOSES_IN:
-            raise Invalid({"closes_in": "Choose when voting closes."})
+            raise Invalid({"closes_in": Message("Choose when voting closes.")})
         choices = [form[f"choice_{n}"].strip() for n in range(1, 7) if form.get(f"choice_{n}", "").strip()]
         try:
             data = validate(PollIn, {"question": form.get("question", ""), "choices": choices,

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
+from ..i18n import Message
 from .. import media
 from ..auth import token_author
 from ..errors import Invalid, NotFound, PayloadTooLarge, TooManyRequests
@@ -58,7 +59,7 @@ class ReencodeSlots:
 
 
 def _busy() -> TooManyRequests:
-    return TooManyRequests("Other images are being processed; send this one again in a moment.", RETRY_SECONDS)
+    return TooManyRequests(Message("Other images are being processed; send this one again in a moment."), RETRY_SECONDS)
 
 
 RETRY_SECONDS = 5
@@ -70,7 +71,7 @@ async def _body_within(request: Request) -> bytes:
     try:
         return await read_body(request)
     except PayloadTooLarge:
-        raise media.ImageRefused(f"The image is too large: at most {media.MAX_BYTES // (1024 * 1024)} MB.", 413) from None
+        raise media.ImageRefused(Message("The image is too large: at most {mb} MB.", mb=media.MAX_BYTES // (1024 * 1024)), 413) from None
 
 
 async def _form(request: Request, body: bytes):
@@ -84,10 +85,10 @@ async def _form(request: Request, body: bytes):
 def _field(form, name: str, limit: int) -> str:
     value = form.get(name) or ""
     if not isinstance(value, str):
-        raise Invalid({name: "must be text"})
+        raise Invalid({name: Message("must be text")})
     value = " ".join(value.split())
     if len(value) > limit:
-        raise Invalid({name: f"at most {limit} characters"})
+        raise Invalid({name: Message("at most {limit} characters", limit=limit)})
     return value
 
 
@@ -118,7 +119,7 @@ async def read_upload(request: Request) -> Upload:
         fields = {key: value for key, value in form.multi_items() if isinstance(value, str)}
         file = form.get("file")
         if file is None or isinstance(file, str) or not file.filename:
-            return Upload(fields, refused=media.ImageRefused("Attach the image in a field named 'file'."))
+            return Upload(fields, refused=media.ImageRefused(Message("Attach the image in a field named 'file'.")))
         return Upload(fields, await file.read())
     finally:
         await form.close()
