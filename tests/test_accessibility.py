@@ -81,6 +81,7 @@ def log_in(context, server, name: str, language: str) -> None:
     page.close()
 
 
+@pytest.mark.slow
 def test_axe_finds_no_wcag_violation_in_light_or_dark(server, site, contexts):
     """Each page is loaded once and checked in both colour schemes (the scheme switched
     on the loaded page, as a reader's system setting would)."""
@@ -106,6 +107,7 @@ def test_axe_finds_no_wcag_violation_in_light_or_dark(server, site, contexts):
     assert found == {}
 
 
+@pytest.mark.slow
 def test_nu_html_checker_finds_no_error(server, site):
     need_vnu()
     cookies = httpx.Client(base_url=server.url, timeout=30)

@@ -118,6 +118,7 @@ def test_a_vote_without_script(server, contexts):
     assert page.locator(".poll-form").count() == 0
 
 
+@pytest.mark.slow
 def test_polls_pass_axe_and_the_html_checker(server, contexts):
     from checkers import axe, need_axe, need_vnu, vnu
 

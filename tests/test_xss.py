@@ -156,6 +156,7 @@ def side_by_side(context, fired: list[str], urls: list[str]):
             page.close()
 
 
+@pytest.mark.slow
 def test_no_script_runs_on_story_pages_and_json_ld_stays_data(server, hostile, browser):
     context = browser.new_context()
     fired: list[str] = []
@@ -179,6 +180,7 @@ def test_no_script_runs_on_story_pages_and_json_ld_stays_data(server, hostile, b
     assert fired == []
 
 
+@pytest.mark.slow
 def test_no_script_runs_in_the_embed(server, hostile, browser):
     context = browser.new_context()
     fired: list[str] = []
@@ -193,6 +195,7 @@ def test_no_script_runs_in_the_embed(server, hostile, browser):
     assert fired == []
 
 
+@pytest.mark.slow
 def test_no_script_runs_on_the_desk(server, hostile, browser):
     """An editor's desk shows the same fields, in forms and lists, and updates arriving live."""
     editor = make_editor(server)
