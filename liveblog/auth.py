@@ -18,8 +18,8 @@ from itsdangerous import BadSignature, TimestampSigner
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .i18n import Message
 from .errors import Forbidden, TooManyAttempts, Unauthorized
+from .i18n import Message
 from .models import Editor
 from .newsroom import Author
 from .settings import Settings

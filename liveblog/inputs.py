@@ -21,9 +21,9 @@ from pydantic import (
 )
 from typing_extensions import Annotated
 
-from .i18n import Message
 from . import i18n
 from .errors import BadJSON, BodyTooSlow, Invalid, PayloadTooLarge
+from .i18n import Message
 from .media import MAX_BYTES as MAX_IMAGE_BYTES
 from .media import NAME_RE as MEDIA_NAME_RE
 from .store import SLUG_RE

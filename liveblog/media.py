@@ -24,8 +24,8 @@ from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .i18n import Message
 from .errors import ImageRefused
+from .i18n import Message
 
 MAX_BYTES = 10 * 1024 * 1024
 # A small file may still decode to a huge bitmap ("image bomb"): at most this many pixels

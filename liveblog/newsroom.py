@@ -23,9 +23,9 @@ from typing import Any, TypeVar
 
 from anyio import to_thread
 
-from .i18n import Message
 from .errors import Forbidden, Invalid, LiveblogError, UpdateNotFound
 from .fanout import Hub
+from .i18n import Message
 from .inputs import PollIn, StoryIn, StoryPatch, UpdateIn, UpdatePatch, validate
 from .models import PollResult, Story, Update, utcnow
 from .store import Audience, Store, Written

@@ -24,11 +24,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from .i18n import Message
 from . import render
 from .events import (PollCounted, QueueChanged, ReaderEvent, StoryChanged, UpdateDeleted, UpdateEdited, UpdatePosted,
                      encode)
 from .errors import Invalid, PollClosed, PollNotFound, StoryNotFound, TooManyRequests, UpdateNotFound
+from .i18n import Message
 from .models import (AudienceBeat, AudienceMinute, ChoiceCount, DeskEvent, Editor, EditorSession, Event, Poll, PollChoice,
                      PollResult, PushJob, PushSubscription, Revision, ServerKey, Story, Token, Update, utcnow)
 

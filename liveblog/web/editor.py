@@ -29,9 +29,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ..i18n import Message
 from .. import chart, i18n, media, render
 from ..events import StoryChanged, payload
+from ..i18n import Message
 from ..models import Story, Update, utcnow
 from ..newsroom import RESTORE_WINDOW, require_editor, stale_before
 from ..templating import render_template, update_html

@@ -8,9 +8,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..i18n import Message
 from .. import push, push_targets
 from ..errors import Invalid, UnsupportedMediaType
+from ..i18n import Message
 from ..inputs import SubscriptionIn, UnsubscribeIn, parse, read_body
 from .common import blocking, services
 

@@ -21,9 +21,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ..i18n import Message
 from ..errors import AlreadyVoted, Forbidden, Invalid, PollNotFound, TooManyRequests, wants_json
 from ..auth import DeskSession, token_author
+from ..i18n import Message
 from ..inputs import PollIn, VoteIn, parse, parse_request, read_body, validate, whole_number
 from ..models import PollResult, utcnow
 from ..render import iso

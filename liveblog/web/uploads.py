@@ -15,10 +15,10 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from ..i18n import Message
 from .. import media
 from ..auth import token_author
 from ..errors import Invalid, NotFound, PayloadTooLarge, TooManyRequests
+from ..i18n import Message
 from ..inputs import read_body
 from .common import api_json, base_url, blocking, services
 
