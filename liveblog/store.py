@@ -402,8 +402,8 @@ class Store:
             changes = {k: v for k, v in changes.items() if v is not None and getattr(update, k) != v}
             rewritten = "body" in changes or "headline" in changes
             if correction and not (rewritten and update.status == "published"):
-                raise Invalid({"correction": "A correction note goes with a change to a published update's text; "
-                                             "change the text it corrects."})
+                raise Invalid({"correction": Message(
+                    "A correction note goes with a change to a published update's text; change the text it corrects.")})
             if not changes:
                 return Written(update, story.id, None)
             if "body" in changes:

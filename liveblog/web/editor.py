@@ -196,10 +196,8 @@ def editors_only(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         if session is None:
             if request.method == "GET" and not wants_json(request):
                 return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
-            raise Unauthorized(
-                "You are not logged in, or your session has ended. "
-                "Log in again in another tab, then send this again."
-            )
+            raise Unauthorized(Message(
+                "You are not logged in, or your session has ended. Log in again in another tab, then send this again."))
         form: Form = {}
         if request.method == "POST":
             form = await read_form(request)
@@ -514,10 +512,9 @@ async def story_status(request: Request, session: DeskSession, form: Form) -> Re
         if not choice:
             waiting = await blocking(services(request).store.queued_updates, slug, "scheduled")
             if waiting:
-                raise Invalid({"scheduled": (
-                    "This story has scheduled updates: say whether to publish them now, "
-                    "cancel them, or keep them for when it reopens."
-                )})
+                raise Invalid({"scheduled": Message(
+                    "This story has scheduled updates: say whether to publish them now, cancel them, or keep them "
+                    "for when it reopens.")})
             choice = "keep"
         story = await newsroom(request).close(session.editor, slug, choice)
     except Invalid as exc:
