@@ -97,10 +97,8 @@ def main() -> None:
                 tabs.append(desk_tab(chromium, server, desk, slug, "data-connected", {"width": 1280, "height": 1400},
                                      "Europe/London"))
             first = tabs[0]
-            presence = first.locator("#desk-presence")
-            first.wait_for_function("names => names.every(n => document.getElementById('desk-presence').textContent"
-                                    ".includes(n))", arg=list(EDITORS))
-            assert presence.is_visible()
+            for name in EDITORS:  # each named on the other's desk
+                first.locator("#desk-presence").filter(has_text=name).wait_for()
             first.locator("#reader-count").filter(has_text="1").wait_for(timeout=30_000)  # the reader, counted
             first.locator("#post-headline").fill("Sea wall breached")
             first.locator("#post-body").fill("Water is coming over the sea wall at **Quay Street**.\n\n"

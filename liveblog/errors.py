@@ -76,6 +76,15 @@ class Invalid(LiveblogError):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()), errors)
 
 
+class NotAChoice(Invalid):
+    """A vote for none of the poll's answers (or for nothing at all)."""
+
+    SAID = Message("Choose one of the poll's answers.")
+
+    def __init__(self):
+        super().__init__({"choice": self.SAID})
+
+
 class Unauthorized(LiveblogError):
     status_code = 401
 
@@ -168,8 +177,8 @@ def error_response(
         # In the asker's language (a desk's script sends its browser's): errors the
         # catalogs translate are i18n.Messages.
         language = i18n.negotiate(request.headers.get("accept-language"))
-        said = {field: i18n.said(text, language) for field, text in (errors or {"request": message}).items()}
-        body: dict = {"errors": said}
+        texts = {field: i18n.said(text, language) for field, text in (errors or {"request": message}).items()}
+        body: dict = {"errors": texts}
         if status_code >= 500:
             body["status"] = "unavailable"
         headers = {"Access-Control-Allow-Origin": "*", **(headers or {})}

@@ -22,7 +22,7 @@ from pydantic import (
 from typing_extensions import Annotated
 
 from . import i18n
-from .errors import BadJSON, BodyTooSlow, Invalid, PayloadTooLarge
+from .errors import BadJSON, BodyTooSlow, Invalid, NotAChoice, PayloadTooLarge
 from .i18n import Message
 from .media import MAX_BYTES as MAX_IMAGE_BYTES
 from .media import NAME_RE as MEDIA_NAME_RE
@@ -232,7 +232,7 @@ class VoteIn(_Input):
     def _whole(cls, value):
         number = whole_number(value) if isinstance(value, str) else value
         if isinstance(number, bool) or not isinstance(number, int) or not 0 < number < 2**62:
-            raise ValueError(Message("Choose one of the poll's answers"))
+            raise ValueError(NotAChoice.SAID)
         return number
 
 
@@ -285,18 +285,21 @@ class UnsubscribeIn(_Input):
 
 # pydantic's own refusals a desk's form can meet, as sentences the catalogs translate
 # (each of pydantic's error types, with the values of its context it names).
+_TRUE_OR_FALSE = Message("must be true or false")
+_WHOLE_NUMBER = Message("must be a whole number")
+_DATE_AND_TIME = Message("must be a date and time, like 2025-03-14T15:30:00Z")
 _PYDANTIC_MESSAGES = {
     "string_too_long": lambda ctx: Message("at most {limit} characters", limit=ctx["max_length"]),
     "string_too_short": lambda ctx: Message("at least {limit} characters", limit=ctx["min_length"]),
     "missing": lambda ctx: Message("is required"),
     "string_type": lambda ctx: Message("must be text"),
-    "bool_type": lambda ctx: Message("must be true or false"),
-    "bool_parsing": lambda ctx: Message("must be true or false"),
-    "int_type": lambda ctx: Message("must be a whole number"),
-    "int_parsing": lambda ctx: Message("must be a whole number"),
-    "datetime_type": lambda ctx: Message("must be a date and time, like 2025-03-14T15:30:00Z"),
-    "datetime_parsing": lambda ctx: Message("must be a date and time, like 2025-03-14T15:30:00Z"),
-    "datetime_from_date_parsing": lambda ctx: Message("must be a date and time, like 2025-03-14T15:30:00Z"),
+    "bool_type": lambda ctx: _TRUE_OR_FALSE,
+    "bool_parsing": lambda ctx: _TRUE_OR_FALSE,
+    "int_type": lambda ctx: _WHOLE_NUMBER,
+    "int_parsing": lambda ctx: _WHOLE_NUMBER,
+    "datetime_type": lambda ctx: _DATE_AND_TIME,
+    "datetime_parsing": lambda ctx: _DATE_AND_TIME,
+    "datetime_from_date_parsing": lambda ctx: _DATE_AND_TIME,
     "extra_forbidden": lambda ctx: Message("is not a field this call takes"),
 }
 

@@ -100,9 +100,14 @@ def exists(media_dir: Path, name: str) -> bool:
     return NAME_RE.match(name) is not None and (Path(media_dir) / name).is_file()
 
 
+def too_large() -> ImageRefused:
+    """The 413 for an image over MAX_BYTES (found here, or by the upload before reading it all)."""
+    return ImageRefused(Message("The image is too large: at most {mb} MB.", mb=MAX_BYTES // (1024 * 1024)), 413)
+
+
 def _open_checked(data: bytes) -> Image.Image:
     if len(data) > MAX_BYTES:
-        raise ImageRefused(Message("The image is too large: at most {mb} MB.", mb=MAX_BYTES // (1024 * 1024)), 413)
+        raise too_large()
     if not data:
         raise ImageRefused(Message("The file is empty; choose a JPEG, PNG, GIF or WebP image."))
     try:

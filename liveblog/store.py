@@ -27,7 +27,7 @@ from sqlmodel import Session, select
 from . import render
 from .events import (PollCounted, QueueChanged, ReaderEvent, StoryChanged, UpdateDeleted, UpdateEdited, UpdatePosted,
                      encode)
-from .errors import Invalid, PollClosed, PollNotFound, StoryNotFound, TooManyRequests, UpdateNotFound
+from .errors import Invalid, NotAChoice, PollClosed, PollNotFound, StoryNotFound, TooManyRequests, UpdateNotFound
 from .i18n import Message
 from .models import (AudienceBeat, AudienceMinute, ChoiceCount, DeskEvent, Editor, EditorSession, Event, Poll, PollChoice,
                      PollResult, PushJob, PushSubscription, Revision, ServerKey, Story, Token, Update, utcnow)
@@ -662,7 +662,7 @@ class Store:
         found = self.poll(slug, poll_id)  # 404 for a poll not there
         if found.closed:
             raise PollClosed(poll_id)
-        raise Invalid({"choice": Message("Choose one of this poll's answers.")})
+        raise NotAChoice()
 
     @staticmethod
     def _counted(connection, poll_id: int) -> tuple[PollResult, str | None]:

@@ -186,6 +186,12 @@ def _throttle(request: Request, svc: Services) -> LoginThrottle:
 Handler = Callable[[Request, DeskSession, Form], Awaitable[Response]]
 
 
+# What a desk's script hears when its session is gone: logging in elsewhere keeps the
+# page, and what is typed in it.
+SESSION_ENDED = Message("You are not logged in, or your session has ended. Log in again in another tab, then send "
+                        "this again.")
+
+
 def editors_only(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     """Needs a live session; a POST also needs its CSRF token (403 otherwise, nothing changed)."""
 
@@ -196,8 +202,7 @@ def editors_only(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         if session is None:
             if request.method == "GET" and not wants_json(request):
                 return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
-            raise Unauthorized(Message(
-                "You are not logged in, or your session has ended. Log in again in another tab, then send this again."))
+            raise Unauthorized(SESSION_ENDED)
         form: Form = {}
         if request.method == "POST":
             form = await read_form(request)
@@ -587,7 +592,7 @@ async def upload_image(request: Request) -> Response:
     svc = services(request)
     session = await desk_session(request, svc.settings, svc.store)
     if session is None:
-        raise Unauthorized(Message("You are not logged in, or your session has ended. Log in again, then send this again."))
+        raise Unauthorized(SESSION_ENDED)
     target = "story" if request.query_params.get("for") == "story" else "post"
     fields: Form = {}
     try:

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ..errors import AlreadyVoted, Forbidden, Invalid, PollNotFound, TooManyRequests, wants_json
+from ..errors import AlreadyVoted, Forbidden, Invalid, NotAChoice, PollNotFound, TooManyRequests, wants_json
 from ..auth import DeskSession, token_author
 from ..i18n import Message
 from ..inputs import PollIn, VoteIn, parse, parse_request, read_body, validate, whole_number
@@ -87,11 +87,14 @@ def _remember(response: Response, settings: Settings, votes: dict[int, int]) -> 
 # -- who may vote ------------------------------------------------------------------
 
 
+NOT_FROM_HERE = Message("Votes are taken from this site's own pages only.")
+
+
 def _same_origin(request: Request) -> None:
     """Refuse (403) a vote another site's page sent: browsers say where a POST came from."""
     site = request.headers.get("sec-fetch-site")
     if site is not None and site not in ("same-origin", "none"):
-        raise Forbidden(Message("Votes are taken from this site's own pages only."))
+        raise Forbidden(NOT_FROM_HERE)
     origin = request.headers.get("origin")
     if origin is None:
         return  # not a browser's cross-site form: those say their origin
@@ -101,7 +104,7 @@ def _same_origin(request: Request) -> None:
         parts = urlsplit(public)
         ours.add(f"{parts.scheme}://{parts.netloc}")
     if origin not in ours:
-        raise Forbidden(Message("Votes are taken from this site's own pages only."))
+        raise Forbidden(NOT_FROM_HERE)
 
 
 class VoteLimit:
@@ -143,9 +146,9 @@ async def _vote_input(request: Request) -> VoteIn:
     try:
         fields = dict(parse_qsl(raw.decode("utf-8", errors="strict"), strict_parsing=bool(raw)))
     except (UnicodeDecodeError, ValueError):
-        raise Invalid({"choice": Message("Choose one of the poll's answers.")}) from None
+        raise NotAChoice() from None
     if "choice" not in fields:
-        raise Invalid({"choice": Message("Choose one of the poll's answers.")})
+        raise NotAChoice()
     return validate(VoteIn, fields)
 
 

@@ -71,7 +71,7 @@ async def _body_within(request: Request) -> bytes:
     try:
         return await read_body(request)
     except PayloadTooLarge:
-        raise media.ImageRefused(Message("The image is too large: at most {mb} MB.", mb=media.MAX_BYTES // (1024 * 1024)), 413) from None
+        raise media.too_large() from None
 
 
 async def _form(request: Request, body: bytes):
