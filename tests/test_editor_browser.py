@@ -58,6 +58,9 @@ def test_two_editors_and_a_reader_see_every_change_live(server, editors, context
     expect(body).to_have_value("The river road is **closed** at the bridge.")
     body.fill("The river road is **closed** at the old bridge.")
     edited.get_by_role("button", name="Save changes").click()
+    # The answer to the save takes the edit's preview (the same words) away; the stream may
+    # bring the edit before it.
+    expect(edited.locator("[data-preview-for]")).to_be_hidden(timeout=LIVE)
     for page in (reader, desk_a, desk_b):
         expect(page.locator("article.update", has_text="closed at the old bridge")).to_be_visible(timeout=LIVE)
         expect(page.locator("article.update .edited")).to_be_visible()
@@ -221,10 +224,10 @@ def test_a_draft_survives_a_reload_until_the_server_stores_it(server, editors, c
     expect(desk.locator("#draft-status")).to_have_text("Draft restored from this browser")
 
     desk.get_by_role("button", name="Post update").click()
-    expect(desk.locator("article.update", has_text="not posted yet")).to_be_visible(timeout=LIVE)
-    # The stream may show the update before the post's own answer is in: the form empties
-    # (and the draft goes) with that answer.
+    # The stream may show the update before the post's own answer is in: the form and its
+    # preview empty (and the draft goes) with that answer.
     expect(desk.locator("#post-body")).to_have_value("", timeout=LIVE)
+    expect(desk.locator("article.update", has_text="not posted yet")).to_be_visible(timeout=LIVE)
     desk.reload()
     expect(desk.locator("#post-body")).to_have_value("")
     expect(desk.get_by_label("Headline").first).to_have_value("")
@@ -259,5 +262,6 @@ def test_an_open_edit_keeps_its_text_when_another_editor_changes_or_deletes_the_
     expect(gone.locator("article.update")).to_have_count(0)
 
     holder.get_by_role("button", name="Save changes").click()
+    expect(holder.locator("[data-preview-for]")).to_be_hidden(timeout=LIVE)  # the save's answer is in
     expect(desk.locator("article.update", has_text="My careful correction")).to_be_visible(timeout=LIVE)
     expect(holder.locator(".desk-note")).to_be_hidden()
