@@ -26,7 +26,7 @@ from .store import Store
 from .newsroom import Newsroom
 from .stream import SERVER_SEND, EventStream, serve_directly, stream_target
 from .stream_limit import StreamLimit
-from .web import api, editor, feeds, follow, openapi, polls, reader, static, uploads, workflow
+from .web import api, callouts, desk_chat, editor, feeds, follow, openapi, polls, reader, static, uploads, workflow
 from .web.cached import lean
 from .web.common import Services
 from .web.headers import SecurityHeaders
@@ -142,6 +142,8 @@ def create_app(settings: Settings | None = None, background=(), prepare=None) ->
         *workflow.routes,
         *follow.routes,
         *polls.routes,
+        *callouts.routes,
+        *desk_chat.routes,
     ]
     app = Liveblog(
         routes=routes,

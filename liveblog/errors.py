@@ -47,6 +47,16 @@ class PollNotFound(NotFound):
         super().__init__(f"No poll {poll_id} in this story.")
 
 
+class CalloutNotFound(NotFound):
+    def __init__(self, callout_id: int | str = ""):
+        super().__init__(f"No callout {callout_id} in this story.")
+
+
+class SubmissionNotFound(NotFound):
+    def __init__(self, submission_id: int | str = ""):
+        super().__init__(f"No reader's answer or question {submission_id} in this story.")
+
+
 class Conflict(LiveblogError):
     status_code = 409
 
@@ -54,6 +64,16 @@ class Conflict(LiveblogError):
 class PollClosed(Conflict):
     def __init__(self, poll_id: int | str = ""):
         super().__init__(Message("This poll has closed; its result is final."))
+
+
+class CalloutClosed(Conflict):
+    def __init__(self):
+        super().__init__(Message("This callout has closed; the newsroom takes no more answers to it."))
+
+
+class SubmissionDealtWith(Conflict):
+    def __init__(self):
+        super().__init__(Message("This has been turned into an update or set aside already."))
 
 
 class AlreadyVoted(Conflict):

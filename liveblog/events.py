@@ -10,7 +10,10 @@ The readers' log (`models.Event`, streamed to everyone, SPEC's four kinds):
                              however many votes came in, and a last one when it closes
 
 The desk's log (`models.DeskEvent`, for editors only): `QueueChanged`, whose kind is
-the status a queued update moved to (draft, scheduled, published, rejected). Beside it,
+the status a queued update moved to (draft, scheduled, published, rejected);
+`DeskSaid` ("chat"), a line of the desk's chat; and `SubmissionChanged` ("submission"),
+a reader's answer or question arrived or was used or dismissed: it names the submission
+only, since what readers send is deleted after a while and the log is kept. Beside it,
 the desk's stream carries `DeskPresence` ("presence"), which is in no log: who has the
 story's desk open now, from every process's audience beat (audience.py).
 
@@ -24,15 +27,16 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Union
 
-from .models import PollResult, Story, Update
+from .models import Callout, DeskMessage, PollResult, Story, Submission, Update
 from .render import compact_json, iso
-from .templating import poll_results_html, update_html
+from .templating import desk_message_html, poll_results_html, update_html
 
 STORY, UPDATE, EDIT, DELETE, POLL = "story", "update", "edit", "delete", "poll"
 READER_KINDS = (STORY, UPDATE, EDIT, DELETE, POLL)
 
 DRAFT, SCHEDULED, PUBLISHED, REJECTED = "draft", "scheduled", "published", "rejected"
 DESK_KINDS = (DRAFT, SCHEDULED, PUBLISHED, REJECTED)
+CHAT, SUBMISSION = "chat", "submission"
 # Sent on the desk's stream beside its log, never stored: who has the story's desk open.
 PRESENCE = "presence"
 
@@ -77,10 +81,12 @@ class _UpdateShown:
     pinned: bool
 
     @staticmethod
-    def _shown(update: Update, slug: str, language: str | None, poll: PollResult | None = None) -> tuple:
-        """`language`: the story's, which the partial is written in; `poll`: the update's, if it is one."""
+    def _shown(update: Update, slug: str, language: str | None, poll: PollResult | None = None,
+               callout: Callout | None = None) -> tuple:
+        """`language`: the story's, which the partial is written in; `poll`: the update's, if
+        it is one; `callout`: the one under it, if any."""
         return (
-            update.id, slug, update_html(update, slug, language, poll), update.body_html, update.headline, update.shown_author,
+            update.id, slug, update_html(update, slug, language, poll, callout), update.body_html, update.headline, update.shown_author,
             iso(update.created_at), iso(update.edited_at), update.key_event, update.pinned,
         )
 
@@ -94,8 +100,8 @@ class UpdatePosted(_UpdateShown):
 
     @classmethod
     def of(cls, update: Update, slug: str, language: str | None = None,
-           poll: PollResult | None = None) -> "UpdatePosted":
-        return cls(*cls._shown(update, slug, language, poll))
+           poll: PollResult | None = None, callout: Callout | None = None) -> "UpdatePosted":
+        return cls(*cls._shown(update, slug, language, poll, callout))
 
 
 @dataclass(frozen=True)
@@ -174,10 +180,49 @@ class DeskPresence:
     editors: list[str]
 
 
-def payload(event: ReaderEvent | QueueChanged) -> dict[str, Any]:
+@dataclass(frozen=True)
+class DeskSaid:
+    """A line of the story's desk chat, as the desk shows it (its `html` is the partial)."""
+
+    kind: ClassVar[str] = CHAT
+    id: int
+    story: str
+    author: str
+    byline: str
+    text: str
+    html: str
+    created_at: str | None
+
+    @classmethod
+    def of(cls, message: DeskMessage, slug: str, language: str | None = None) -> "DeskSaid":
+        return cls(message.id, slug, message.author, message.byline or message.author, message.text,
+                   desk_message_html(message, language), iso(message.created_at))
+
+
+@dataclass(frozen=True)
+class SubmissionChanged:
+    """A reader's answer to a callout, or question, came in (`new`), or became an update
+    (`used`) or was set aside (`dismissed`). Only its ids: the desk reads the rest, with
+    the contact details, from the desk's own endpoint."""
+
+    kind: ClassVar[str] = SUBMISSION
+    id: int
+    callout: int
+    story: str
+    status: str
+
+    @classmethod
+    def of(cls, submission: Submission, slug: str) -> "SubmissionChanged":
+        return cls(submission.id, submission.callout_id, slug, submission.status)
+
+
+DeskEntry = Union[QueueChanged, DeskSaid, SubmissionChanged]
+
+
+def payload(event: ReaderEvent | DeskEntry) -> dict[str, Any]:
     return asdict(event)
 
 
-def encode(event: ReaderEvent | QueueChanged | DeskPresence) -> str:
+def encode(event: ReaderEvent | DeskEntry | DeskPresence) -> str:
     """The event's one line of JSON, as the log keeps it and the stream sends it."""
     return compact_json(asdict(event))

@@ -236,6 +236,87 @@ class VoteIn(_Input):
         return number
 
 
+# -- what readers send, and the desk's chat ------------------------------------------
+
+MAX_PROMPT = 500
+MAX_READER_TEXT = 5000
+MAX_READER_NAME = 120
+MAX_CONTACT = 200
+MAX_CHAT = 2000
+# What a callout may ask for: the reader's words are always asked for.
+CALLOUT_FIELDS = ("text", "name", "contact", "consent")
+MAX_CALLOUT_OPEN = timedelta(days=31)
+
+
+def _said_something(value: str) -> str:
+    if not value:
+        raise ValueError(Message("Write something first"))
+    return value
+
+
+class CalloutIn(_Input):
+    """An editor's callout under an update, or the story's readers' questions: what it
+    asks, which fields (besides the reader's words), and when it closes (None: with the story)."""
+
+    prompt: Annotated[Text, StringConstraints(max_length=MAX_PROMPT)]
+    wants: list[Literal["name", "contact", "consent"]] = []
+    closes_at: AwareDatetime | None = None
+
+    check_prompt = field_validator("prompt")(classmethod(lambda cls, v: _said_something(v)))
+
+    @field_validator("closes_at")
+    @classmethod
+    def _ahead(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        try:
+            value = value.astimezone(timezone.utc)
+        except OverflowError:
+            raise ValueError(Message("That time is outside the calendar; give a time within a month from now")) from None
+        now = datetime.now(timezone.utc)
+        if value <= now:
+            raise ValueError(Message("That time has passed; give a time in the future"))
+        if value > now + MAX_CALLOUT_OPEN:
+            raise ValueError(Message("A callout may stay open for at most a month"))
+        return value
+
+    @property
+    def fields(self) -> str:
+        return ",".join(["text", *(name for name in CALLOUT_FIELDS[1:] if name in self.wants)])
+
+
+class SubmissionIn(_Input):
+    """What a reader sends to a callout or asks: their words, and what else it asked for."""
+
+    model_config = ConfigDict(extra="ignore")  # a form carries its button, and the trap field
+
+    text: Annotated[Text, StringConstraints(max_length=MAX_READER_TEXT)]
+    name: Annotated[Text, StringConstraints(max_length=MAX_READER_NAME)] = ""
+    contact: Annotated[Text, StringConstraints(max_length=MAX_CONTACT)] = ""
+    consent: StrictBool = False
+
+    check_text = field_validator("text")(classmethod(lambda cls, v: _said_something(v)))
+
+
+class SubmissionUse(_Input):
+    """An editor turning a reader's words into an update: the update's own text (an answer,
+    or what the newsroom says of it), and whether to print the reader's name (only ever
+    with their consent)."""
+
+    body: Body
+    headline: Headline = ""
+    key_event: StrictBool = False
+    with_name: StrictBool = False
+
+    check_body = field_validator("body")(classmethod(lambda cls, v: _body_given(v)))
+
+
+class ChatIn(_Input):
+    text: Annotated[Text, StringConstraints(max_length=MAX_CHAT)]
+
+    check_text = field_validator("text")(classmethod(lambda cls, v: _said_something(v)))
+
+
 class ProfileIn(_Input):
     """An editor's own display name, from the desk ("": their account's name)."""
 

@@ -1,7 +1,8 @@
 """The tables: Story, Update, Revision (an update's earlier texts), Event (the append-only
 log), Editor, Token, EditorSession, the workflow and follow tables: DeskEvent,
 PushSubscription, PushJob, ServerKey, the audience's: AudienceBeat, AudienceMinute, and
-readers' polls: Poll, PollChoice."""
+readers' polls: Poll, PollChoice, and what else readers and editors say: Callout, Submission
+(readers' answers and questions, for the desk only) and DeskMessage (the desk's chat)."""
 
 from __future__ import annotations
 
@@ -87,6 +88,11 @@ class Update(SQLModel, table=True):
     deleted_at: datetime | None = _time(nullable=True)
     key_event: bool = False
     pinned: bool = False
+    # A reader's words this update quotes (a question it answers, or an answer to a callout),
+    # and the reader's name when they agreed to it being published ("" otherwise).
+    reader_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    reader_name: str = Field(default="", max_length=120)
+    reader_kind: str = Field(default="", max_length=10)  # "" | question | callout
 
     @property
     def shown_author(self) -> str:
@@ -296,3 +302,65 @@ class PollResult:
     def share(self, choice: ChoiceCount) -> int:
         """The choice's share of the votes, in whole percent."""
         return round(100 * choice.votes / self.total) if self.total else 0
+
+
+class Callout(SQLModel, table=True):
+    """An editor's request to readers, answered from the page: under the update `update_id`
+    ("Were you there? Send us your photos"), or with no update the story's own "Ask our
+    reporters" (its readers' questions). Open until `closes_at` (None: until the story
+    closes) or until an editor closes it (`closed_at`)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    story_id: int = Field(foreign_key="story.id", index=True)
+    update_id: int | None = Field(default=None, foreign_key="update.id", unique=True)
+    prompt: str = Field(max_length=500)
+    wants: str = Field(default="text", max_length=60)  # the fields asked for, comma-separated
+    closes_at: datetime | None = _time(nullable=True)
+    closed_at: datetime | None = _time(nullable=True)
+    created_at: datetime = _created()
+
+    @property
+    def asks(self) -> tuple[str, ...]:
+        return tuple(name for name in self.wants.split(",") if name)
+
+    @property
+    def questions(self) -> bool:
+        """The story's readers' questions, rather than a callout under an update."""
+        return self.update_id is None
+
+    def open_at(self, now: datetime, story_status: str) -> bool:
+        return story_status == "live" and self.closed_at is None and (self.closes_at is None or now < self.closes_at)
+
+
+class Submission(SQLModel, table=True):
+    """What a reader sent to a callout (or a question): for the desk only, never in a log.
+
+    Its contact and address are for editors alone; the whole row is deleted after the
+    retention the operator sets (LIVEBLOG_SUBMISSION_DAYS). `status`: new, used (it became
+    the update `update_id`) or dismissed."""
+
+    __table_args__ = (Index("ix_submission_story_id_created_at", "story_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    callout_id: int = Field(foreign_key="callout.id", index=True)
+    story_id: int = Field(foreign_key="story.id")
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    name: str = Field(default="", max_length=120)
+    contact: str = Field(default="", max_length=200)
+    image: str | None = Field(default=None, max_length=200)  # media file name
+    consent: bool = False  # to publishing the name with the words
+    address: str = Field(default="", max_length=45)
+    status: str = Field(default="new", max_length=10)
+    update_id: int | None = Field(default=None, foreign_key="update.id")
+    created_at: datetime = _created()
+
+
+class DeskMessage(SQLModel, table=True):
+    """One line of a story's desk chat: between its editors, never in the readers' log."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    story_id: int = Field(foreign_key="story.id", index=True)
+    author: str = Field(max_length=120)  # the account
+    byline: str = Field(default="", max_length=120)  # its display name then
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = _created()

@@ -26,8 +26,8 @@ from anyio import to_thread
 from .errors import Forbidden, Invalid, LiveblogError, UpdateNotFound
 from .fanout import Hub
 from .i18n import Message
-from .inputs import PollIn, StoryIn, StoryPatch, UpdateIn, UpdatePatch, validate
-from .models import PollResult, Story, Update, utcnow
+from .inputs import CalloutIn, ChatIn, PollIn, StoryIn, StoryPatch, SubmissionIn, SubmissionUse, UpdateIn, UpdatePatch, validate
+from .models import Callout, DeskMessage, PollResult, Story, Submission, Update, utcnow
 from .store import Audience, Store, Written
 from .tally import Tally
 
@@ -272,3 +272,47 @@ class Newsroom:
             except LiveblogError:
                 continue
         return closed
+
+    # -- what readers send: callouts and questions -----------------------------------
+
+    async def add_callout(self, author: Author, slug: str, update_id: int, data: CalloutIn) -> Callout:
+        """A callout under a published update ("Were you there?"): readers see its form at once."""
+        require_editor(author, "add a callout")
+        return await self._write(self.store.add_callout, slug, update_id, data.prompt, data.fields, data.closes_at)
+
+    async def take_questions(self, author: Author, slug: str, data: CalloutIn) -> Callout:
+        """Open the story to readers' questions ("Ask our reporters"), or change what it asks."""
+        require_editor(author, "take readers' questions")
+        return await self._write(self.store.take_questions, slug, data.prompt, data.fields)
+
+    async def close_callout(self, author: Author, slug: str, callout_id: int) -> Callout:
+        """A callout, or the story's questions, takes no more: readers see that it closed."""
+        require_editor(author, "close a callout")
+        return await self._write(self.store.close_callout, slug, callout_id)
+
+    async def send(self, slug: str, callout_id: int, data: SubmissionIn, address: str) -> Submission:
+        """A reader's answer or question: to the desk only (no author; the web layer has
+        bounded it by size, rate and trap field)."""
+        return await self._write(self.store.add_submission, slug, callout_id, data.text, data.name, data.contact,
+                                 data.consent, address)
+
+    async def use_submission(self, author: Author, slug: str, submission_id: int, data: SubmissionUse) -> Update:
+        """Publish what a reader sent, quoted in an update with the editor's words."""
+        require_editor(author, "publish a reader's words")
+        return await self._write(self.store.use_submission, slug, submission_id, data.body, author.name,
+                                 author.byline, data.headline, data.key_event, data.with_name)
+
+    async def dismiss_submission(self, author: Author, slug: str, submission_id: int) -> Submission:
+        require_editor(author, "set a reader's words aside")
+        return await self._write(self.store.dismiss_submission, slug, submission_id)
+
+    async def forget_submissions(self, keep_days: int, now: datetime | None = None) -> int:
+        """Delete what readers sent more than `keep_days` ago (the scheduler, now and then)."""
+        before = (now or utcnow()) - timedelta(days=keep_days)
+        return await to_thread.run_sync(self.store.forget_submissions, before)
+
+    # -- the desk's chat ---------------------------------------------------------------
+
+    async def say_on_desk(self, author: Author, slug: str, data: ChatIn) -> DeskMessage:
+        """A line in the story's desk chat, for its editors and contributors: never readers'."""
+        return await self._write(self.store.add_desk_message, slug, author.name, author.byline, data.text)

@@ -61,6 +61,11 @@ class Settings:
     # Votes in polls one client address may cast a minute, per process (the loopback
     # exemption above applies; 0: no limit). Room for a newsroom or an office behind one NAT.
     max_votes_per_address: int = 60
+    # Answers to callouts and readers' questions one client address may send a minute, per
+    # process (the same exemption; 0: no limit), and the days they are kept before they are
+    # deleted, contact details and all.
+    max_submissions_per_address: int = 5
+    submission_days: int = 30
     # The language of pages whose story names none, and of the index (see i18n.py).
     language: str = "en"
     # The publisher's logo in the story page's structured data (an http(s) URL; empty:
@@ -162,6 +167,9 @@ class Settings:
             max_subscriptions_per_story=_whole_number(
                 "MAX_SUBSCRIPTIONS_PER_STORY", get("MAX_SUBSCRIPTIONS_PER_STORY", "100000")),
             max_votes_per_address=_whole_number("MAX_VOTES_PER_ADDRESS", get("MAX_VOTES_PER_ADDRESS", "60")),
+            max_submissions_per_address=_whole_number(
+                "MAX_SUBMISSIONS_PER_ADDRESS", get("MAX_SUBMISSIONS_PER_ADDRESS", "5")),
+            submission_days=_whole_number("SUBMISSION_DAYS", get("SUBMISSION_DAYS", "30")),
         )
 
 

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Generic, NamedTuple, TypeVar
+from typing import Any, Callable, NamedTuple, TypeVar
 
 from sqlalchemy import and_, case, column, delete, func, or_, text, tuple_
 from sqlalchemy import update as sql_update
@@ -25,11 +25,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from . import render
-from .events import (PollCounted, QueueChanged, ReaderEvent, StoryChanged, UpdateDeleted, UpdateEdited, UpdatePosted,
+from .events import (DeskEntry, DeskSaid, PollCounted, QueueChanged, ReaderEvent, StoryChanged, UpdateDeleted, UpdateEdited, UpdatePosted,
                      encode)
 from .errors import Invalid, NotAChoice, PollClosed, PollNotFound, StoryNotFound, TooManyRequests, UpdateNotFound
 from .i18n import Message
-from .models import (AudienceBeat, AudienceMinute, ChoiceCount, DeskEvent, Editor, EditorSession, Event, Poll, PollChoice,
+from .store_callouts import CalloutStore, Written
+from .models import (AudienceBeat, AudienceMinute, Callout, ChoiceCount, DeskEvent, DeskMessage, Editor, EditorSession, Event, Poll, PollChoice,
                      PollResult, PushJob, PushSubscription, Revision, ServerKey, Story, Token, Update, utcnow)
 
 T = TypeVar("T")
@@ -43,16 +44,6 @@ QUEUED = ("draft", "scheduled")  # an update's states before readers see it
 
 # PostgreSQL's search expression; the GIN index of migration 0002 is built on exactly this.
 SEARCH_VECTOR = "to_tsvector('english', coalesce(headline, '') || ' ' || body)"
-
-
-@dataclass(frozen=True)
-class Written(Generic[T]):
-    """What a write changed, and where each log now ends, for the announcement after the commit."""
-
-    value: T
-    story_id: int
-    event_id: int | None = None  # the newest readers' event appended, None when none was
-    desk_event_id: int | None = None  # the newest desk event appended, None when none was
 
 
 # What followers are told of an event (push.message), kept apart from the store's SQL:
@@ -88,6 +79,8 @@ class StoryPage:
     key_event_count: int = 0  # all the story's key events, of which `key_events` are the newest
     newest_at: datetime | None = None  # when the newest published update was posted
     polls: dict[int, PollResult] = field(default_factory=dict)  # by update id, for the updates shown
+    callouts: dict[int, Callout] = field(default_factory=dict)  # likewise
+    questions: Callout | None = None  # the story's readers' questions, while it takes them
 
 
 def _poll_closed(closed_at: datetime | None, closes_at: datetime, story_status: str, now: datetime) -> bool:
@@ -112,7 +105,7 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class Store:
+class Store(CalloutStore):
     def __init__(self, engine: Engine, push_rule: PushRule | None = None):
         self.engine = engine
         self.push_rule = push_rule
@@ -153,8 +146,11 @@ class Store:
 
     def _append_desk(self, session: Session, story: Story, update: Update) -> int:
         """A change to the queue of drafts and scheduled updates: the desk's log, never the readers'."""
-        queued = QueueChanged.of(update, story.slug, story.language)
-        event = DeskEvent(story_id=story.id, kind=queued.kind, data=encode(queued))
+        return self._append_desk_entry(session, story.id, QueueChanged.of(update, story.slug, story.language))
+
+    @staticmethod
+    def _append_desk_entry(session: Session, story_id: int, entry: DeskEntry) -> int:
+        event = DeskEvent(story_id=story_id, kind=entry.kind, data=encode(entry))
         session.add(event)
         session.flush()
         return event.id
@@ -349,7 +345,7 @@ class Store:
                 return Written(update, story.id, desk_event_id=desk_event_id)
             if pinned:
                 self._pin(s, story, update)
-            event_id = self._append(s, story.id, UpdatePosted.of(update, slug, story.language))
+            event_id = self._append(s, story.id, self._shown(s, story, update, UpdatePosted))
         return Written(update, story.id, event_id)
 
     def _pin(self, s: Session, story: Story, update: Update) -> int | None:
@@ -363,8 +359,7 @@ class Store:
             s.add(other)
             s.flush()
             if other.status == "published":
-                event_id = self._append(s, story.id, UpdateEdited.of(other, story.slug, story.language,
-                                                                     self._poll_of(s, story, other.id)))
+                event_id = self._append(s, story.id, self._shown(s, story, other, UpdateEdited))
         update.pinned = True
         s.add(update)
         s.flush()
@@ -436,8 +431,7 @@ class Store:
                 update.pinned = False
             s.add(update)
             s.flush()
-            event_id = self._append(s, story.id, UpdateEdited.of(update, slug, story.language,
-                                                                 self._poll_of(s, story, update.id)))
+            event_id = self._append(s, story.id, self._shown(s, story, update, UpdateEdited))
         return Written(update, story.id, event_id)
 
     @staticmethod
@@ -485,7 +479,7 @@ class Store:
                 update.pinned = pinned is None
             s.add(update)
             s.flush()
-            event_id = self._append(s, story.id, UpdatePosted.of(update, slug, story.language))
+            event_id = self._append(s, story.id, self._shown(s, story, update, UpdatePosted))
         return Written(update, story.id, event_id)
 
     def recently_deleted(self, slug: str, deleted_since: datetime) -> list[Update]:
@@ -554,9 +548,12 @@ class Store:
             newest_at = self._newest_times(s, [story.id]).get(story.id)
             more = len(rows) > PAGE_SIZE
             rows = rows[:PAGE_SIZE]
-            polls = self._polls_of(s, story, [u.id for u in (pinned, *rows) if u is not None])
+            shown = [u.id for u in (pinned, *rows) if u is not None]
+            polls = self._polls_of(s, story, shown)
+            callouts = self._callouts_of(s, shown)
+            questions = self._questions_of(s, story)
         return StoryPage(story, pinned, rows, key_events, last_event_id, rows[-1].id if more and rows else None,
-                         key_event_count, newest_at, polls)
+                         key_event_count, newest_at, polls, callouts, questions)
 
     def _newest_times(self, s: Session, story_ids: list[int]) -> dict[int, datetime]:
         """Each story's newest published update's time (stories without one are left out)."""
@@ -603,6 +600,11 @@ class Store:
 
     def _poll_of(self, s: Session, story: Story, update_id: int) -> PollResult | None:
         return self._polls_of(s, story, [update_id]).get(update_id)
+
+    def _shown(self, s: Session, story: Story, update: Update, as_event: type[UpdatePosted]) -> UpdatePosted:
+        """The update's `update` (or `edit`) event, with its poll and its callout, if it has them."""
+        return as_event.of(update, story.slug, story.language, self._poll_of(s, story, update.id),
+                           self._callouts_of(s, [update.id]).get(update.id))
 
     def add_poll(
         self, slug: str, question: str, choices: list[str], closes_at: datetime, author: str, byline: str = "",
@@ -778,7 +780,7 @@ class Store:
             if update.pinned:
                 update.pinned = False
                 self._pin(s, story, update)
-            event_id = self._append(s, story.id, UpdatePosted.of(update, slug, story.language))
+            event_id = self._append(s, story.id, self._shown(s, story, update, UpdatePosted))
         return Written(update, story.id, event_id, desk_event_id)
 
     def reject_update(self, slug: str, update_id: int) -> Written[Update]:
@@ -990,6 +992,26 @@ class Store:
             pass  # another process made it first: use theirs
         with self._reading() as s:
             return s.get(ServerKey, name).value
+
+    # -- the desk's chat ---------------------------------------------------------------
+
+    def add_desk_message(self, slug: str, author: str, byline: str, text: str) -> Written[DeskMessage]:
+        """A line of the story's desk chat: the desk's log only (open or closed, the desk
+        may talk)."""
+        with self._writing() as s:
+            story = self._locked_story(s, slug)
+            message = DeskMessage(story_id=story.id, author=author, byline=byline if byline != author else "", text=text)
+            s.add(message)
+            s.flush()
+            desk_event_id = self._append_desk_entry(s, story.id, DeskSaid.of(message, slug, story.language))
+        return Written(message, story.id, desk_event_id=desk_event_id)
+
+    def desk_messages(self, story_id: int, limit: int = 100) -> list[DeskMessage]:
+        """The chat's newest lines, oldest first."""
+        with self._reading() as s:
+            rows = list(s.exec(select(DeskMessage).where(DeskMessage.story_id == story_id)
+                               .order_by(DeskMessage.id.desc()).limit(limit)))
+        return rows[::-1]
 
     # -- editors and tokens --------------------------------------------------
 

@@ -9,7 +9,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from . import i18n
 from .assets import static_url
 from .script_text import script_text
-from .models import PollResult, Update
+from .models import Callout, DeskMessage, PollResult, Update
 from .render import iso
 from .resources import resource_dir
 
@@ -54,11 +54,19 @@ def render_template(name: str, language: str | None = None, **context) -> str:
         _language.reset(token)
 
 
-def update_html(update: Update, slug: str, language: str | None = None, poll: PollResult | None = None) -> str:
+def update_html(update: Update, slug: str, language: str | None = None, poll: PollResult | None = None,
+                callout: Callout | None = None) -> str:
     """The one partial both the page and the live stream use for an update (with its
-    poll, when it is one: see `_poll.html`)."""
+    poll, when it is one: see `_poll.html`, and its callout: `_callout.html`)."""
     polls = {update.id: poll} if poll is not None else {}
-    return render_template("_update.html", language=language, update=update, slug=slug, polls=polls)
+    callouts = {update.id: callout} if callout is not None else {}
+    return render_template("_update.html", language=language, update=update, slug=slug, polls=polls,
+                           callouts=callouts)
+
+
+def desk_message_html(message: DeskMessage, language: str | None = None) -> str:
+    """A line of the desk's chat, as the desk page and the desk's stream show it."""
+    return render_template("_desk_chat_line.html", language=language, message=message)
 
 
 def poll_results_html(poll: PollResult, language: str | None = None) -> str:

@@ -2,11 +2,12 @@
 // one readers use) for published updates and the story, the desk's stream for the queue
 // (read with the session cookie) with who is on the desk, and the audience (readers now,
 // on every server process, and the chart of readers per minute), polled.
-import { DESK_KINDS, DELETE, EDIT, PRESENCE, STORY, UPDATE } from "./kinds.js";
+import { CHAT, DESK_KINDS, DELETE, EDIT, PRESENCE, STORY, SUBMISSION, UPDATE } from "./kinds.js";
 import { ResumingStream } from "./resume.js";
 import { say } from "./text.js";
 
-// `apply` has update(data), remove(data), story(data) and queued(data); the answer's
+// `apply` has update(data), remove(data), story(data), queued(data), chat(data) and
+// submission(data); the answer's
 // storyChanged(data) is for a change this desk made itself.
 export function follow(desk, apply) {
   const live = () => desk.dataset.status === "live";
@@ -54,6 +55,8 @@ export function follow(desk, apply) {
   const queue = new ResumingStream(desk.dataset.deskStream, desk.dataset.deskLastEventId, {
     handlers: {
       ...Object.fromEntries(DESK_KINDS.map((kind) => [kind, apply.queued])),
+      [CHAT]: apply.chat,
+      [SUBMISSION]: apply.submission,
       [PRESENCE]: (data) => present(data.editors),
     },
     onApplied(event, lastId) { desk.dataset.deskLastEventId = lastId; },

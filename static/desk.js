@@ -5,6 +5,7 @@
 // from the server's Markdown pipeline. Without this file every form still works: it
 // posts and the server redirects back. This module wires the parts together.
 import { DRAFT, PUBLISHED, SCHEDULED } from "./kinds.js";
+import { Chat } from "./desk-chat.js";
 import { follow } from "./desk-connection.js";
 import { counters } from "./desk-count.js";
 import { Draft } from "./desk-drafts.js";
@@ -15,6 +16,7 @@ import { warnBeforeLeaving } from "./desk-leave.js";
 import { UpdateList } from "./desk-list.js";
 import { Preview } from "./desk-preview.js";
 import { Queue } from "./desk-queue.js";
+import { FromReaders } from "./desk-readers.js";
 import { applyStory, closeChoices } from "./desk-story.js";
 import { Deleted } from "./desk-undo.js";
 import { zoneFields } from "./desk-zone.js";
@@ -35,6 +37,8 @@ function openDesk(desk) {
   const draft = new Draft(desk.dataset.slug, postForm, document.getElementById("draft-status"));
   const preview = new Preview(desk.dataset.slug, desk.dataset.csrf, desk.dataset.me);
   const deleted = new Deleted(document.getElementById("desk-deleted"), Number(desk.dataset.restoreSeconds));
+  const chat = new Chat(document.getElementById("chat-lines"));
+  const fromReaders = new FromReaders(document.getElementById("submissions"), desk.dataset.slug);
   counters(postForm);
   imageUploads(desk.dataset.csrf);
   warnBeforeLeaving();
@@ -56,6 +60,8 @@ function openDesk(desk) {
     remove: (data) => updates.remove(data.id, false),
     story: (data) => applyStory(desk, data),
     queued: (data) => queue.apply(data, false),
+    chat: (data) => chat.add(data),
+    submission: (data) => fromReaders.apply(data),
   });
 
   const sent = { [DRAFT]: "sentForApproval", [SCHEDULED]: "scheduled" };
@@ -85,6 +91,20 @@ function openDesk(desk) {
     "delete": (form, data) => { updates.remove(data.id, true); deleted.add(data); },
     "restore": (form, data) => { deleted.drop(data.id); applyAnswer(data, true); },
     "story": (form, data) => { markSaved(form); streams.storyChanged(data); },
+    "chat": (form, data) => {
+      form.reset();
+      chat.add(data);
+      form.elements.text.focus();
+    },
+    "use": (form, data) => {
+      fromReaders.drop(data.submission);
+      applyAnswer(data, true);
+    },
+    "dismiss": (form, data) => fromReaders.drop(data.id),
+    "callout": (form, data) => {
+      markSaved(form);
+      form.closest("details").open = false;
+    },
     "status": (form, data) => {
       const details = form.closest("details");
       if (details) details.open = false;

@@ -18,6 +18,10 @@ export const SCHEDULED = "scheduled";
 export const PUBLISHED = "published";
 export const REJECTED = "rejected";
 export const DESK_KINDS = [DRAFT, SCHEDULED, PUBLISHED, REJECTED];
+// Also in the desk's log: a line of its chat, and a reader's answer or question that came
+// in or was dealt with (by id only: the desk reads it from the server).
+export const CHAT = "chat";
+export const SUBMISSION = "submission";
 
 // Sent on the desk's stream beside its log (never stored, so it has no id): who has the
 // story's desk open now.

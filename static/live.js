@@ -5,6 +5,7 @@
 // permalinks reach updates on older pages. A screen reader hears what arrived through
 // one live region (reader-announce.js), and focus stays where it was (reader-focus.js).
 import { DELETE, EDIT, POLL, STORY, UPDATE } from "./kinds.js";
+import "./callout.js";
 import { applyPoll } from "./poll.js";
 import { Announcer } from "./reader-announce.js";
 import { Connection } from "./reader-connection.js";

@@ -331,6 +331,12 @@ async def _desk_page(
     drafts = await blocking(svc.store.queued_updates, slug, "draft")
     scheduled = await blocking(svc.store.queued_updates, slug, "scheduled")
     deleted = await blocking(svc.store.recently_deleted, slug, utcnow() - RESTORE_WINDOW)
+    story_id = story_page.story.id
+    chat = await blocking(svc.store.desk_messages, story_id)
+    # What readers sent is for editors' eyes (contact details and all), not contributors'.
+    is_editor = session.editor.is_editor
+    callouts = await blocking(svc.store.callouts, story_id) if is_editor else []
+    submissions = await blocking(svc.store.submissions, story_id) if is_editor else []
     return page(
         "desk.html",
         status_code,
@@ -346,6 +352,10 @@ async def _desk_page(
         limits={"body": MAX_BODY, "headline": MAX_HEADLINE},
         restore_seconds=int(RESTORE_WINDOW.total_seconds()),
         desk_last_event_id=desk_last_event_id,
+        chat=chat,
+        desk_callouts={callout.id: callout for callout in callouts},
+        submissions=submissions,
+        questions=next((c for c in callouts if c.questions and c.closed_at is None), None),
         poll_seconds=READERS_POLL_SECONDS,
         **await _audience(svc, story_page.story, desk_language(request)["language"], session.editor.byline),
     )

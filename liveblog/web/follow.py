@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from ipaddress import ip_address
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -13,6 +11,7 @@ from ..errors import Invalid, UnsupportedMediaType
 from ..i18n import Message
 from ..inputs import SubscriptionIn, UnsubscribeIn, parse, read_body
 from .common import blocking, services
+from .from_readers import client_address
 
 
 def _json_body(request: Request) -> None:
@@ -20,18 +19,6 @@ def _json_body(request: Request) -> None:
     # not grant: another site cannot subscribe or unsubscribe a reader behind their back.
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         raise UnsupportedMediaType("Send the subscription as application/json.")
-
-
-def _counted_address(request: Request, exempt) -> str:
-    """The client address subscriptions are counted against; "" (no cap) for an exempt one,
-    such as a local proxy that does not pass the client's address on (as for streams)."""
-    address = request.client.host if request.client else ""
-    try:
-        ip = ip_address(address)
-    except ValueError:
-        return ""
-    ip = getattr(ip, "ipv4_mapped", None) or ip
-    return "" if any(ip in net for net in exempt) else str(ip)
 
 
 async def subscribe(request: Request) -> Response:
@@ -53,7 +40,7 @@ async def subscribe(request: Request) -> Response:
         raise Invalid({"story": Message("This story has closed; there is nothing more to be told of.")})
     await blocking(
         svc.store.subscribe, story.slug, data.endpoint, data.keys.p256dh, data.keys.auth,
-        address=_counted_address(request, settings.stream_limit_exempt),
+        address=client_address(request),
         per_address=settings.max_subscriptions_per_address, per_story=settings.max_subscriptions_per_story,
     )
     return JSONResponse({"story": story.slug, "endpoint": data.endpoint}, status_code=201)

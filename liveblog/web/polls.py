@@ -11,17 +11,15 @@ Votes are counted by the newsroom and told to readers in counted `poll` events (
 
 from __future__ import annotations
 
-import time
-from collections import deque
 from datetime import timedelta
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from itsdangerous import BadSignature, TimestampSigner
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ..errors import AlreadyVoted, Forbidden, Invalid, NotAChoice, PollNotFound, TooManyRequests, wants_json
+from ..errors import AlreadyVoted, Invalid, NotAChoice, PollNotFound, wants_json
 from ..auth import DeskSession, token_author
 from ..i18n import Message
 from ..inputs import PollIn, VoteIn, parse, parse_request, read_body, validate, whole_number
@@ -32,13 +30,12 @@ from ..templating import poll_results_html
 from .common import MAX_ID, api_json, base_url, blocking, services
 from .common import newsroom as svc_newsroom
 from .editor import Form, _refused, desk_url, done, editors_only
-from .follow import _counted_address
+from .from_readers import client_address, same_origin, window
 from .reader import page
 
 VOTES_COOKIE = "liveblog_polls"
 VOTES_MAX_AGE = 90 * 24 * 3600  # longer than any poll stays open
 VOTES_KEPT = 50  # the polls a cookie remembers, newest last (they close within a month)
-WINDOW_SECONDS = 60.0
 
 
 def poll_json(poll: PollResult, base: str) -> dict:
@@ -90,53 +87,8 @@ def _remember(response: Response, settings: Settings, votes: dict[int, int]) -> 
 NOT_FROM_HERE = Message("Votes are taken from this site's own pages only.")
 
 
-def _same_origin(request: Request) -> None:
-    """Refuse (403) a vote another site's page sent: browsers say where a POST came from."""
-    site = request.headers.get("sec-fetch-site")
-    if site is not None and site not in ("same-origin", "none"):
-        raise Forbidden(NOT_FROM_HERE)
-    origin = request.headers.get("origin")
-    if origin is None:
-        return  # not a browser's cross-site form: those say their origin
-    ours = {f"{request.url.scheme}://{request.headers.get('host', '')}"}
-    public = services(request).settings.public_url
-    if public:
-        parts = urlsplit(public)
-        ours.add(f"{parts.scheme}://{parts.netloc}")
-    if origin not in ours:
-        raise Forbidden(NOT_FROM_HERE)
-
-
-class VoteLimit:
-    """Votes per client address in the last minute, in this process's memory."""
-
-    MAX_KEYS = 100_000
-
-    def __init__(self, clock=time.monotonic):
-        self.clock = clock
-        self._times: dict[str, deque[float]] = {}
-
-    def take(self, address: str, limit: int) -> None:
-        if not address or not limit:
-            return
-        now = self.clock()
-        if len(self._times) > self.MAX_KEYS:
-            for key in [k for k, times in self._times.items() if not times or times[-1] <= now - WINDOW_SECONDS]:
-                del self._times[key]
-        times = self._times.setdefault(address, deque())
-        while times and times[0] <= now - WINDOW_SECONDS:
-            times.popleft()
-        if len(times) >= limit:
-            raise TooManyRequests(Message("This address has cast {limit} votes in the last minute; try again shortly.", limit=limit),
-                                  retry_after=int(times[0] + WINDOW_SECONDS - now) + 1)
-        times.append(now)
-
-
-def _limit(request: Request) -> VoteLimit:
-    state = request.app.state
-    if not hasattr(state, "vote_limit"):
-        state.vote_limit = VoteLimit()
-    return state.vote_limit
+def _too_many(limit: int) -> Message:
+    return Message("This address has cast {limit} votes in the last minute; try again shortly.", limit=limit)
 
 
 async def _vote_input(request: Request) -> VoteIn:
@@ -167,13 +119,12 @@ async def vote(request: Request) -> Response:
     HTML; otherwise 303 to the poll's page, which shows them (no script needed)."""
     svc = services(request)
     slug, poll_id = _ids(request)
-    _same_origin(request)
+    same_origin(request, NOT_FROM_HERE)
     data = await _vote_input(request)
     votes = votes_of(request, svc.settings)
     if poll_id in votes:
         raise AlreadyVoted()
-    _limit(request).take(_counted_address(request, svc.settings.stream_limit_exempt),
-                         svc.settings.max_votes_per_address)
+    window(request, "vote_limit", _too_many).take(client_address(request), svc.settings.max_votes_per_address)
     poll, language = await svc.newsroom.vote(slug, poll_id, data.choice)
     votes[poll_id] = data.choice
     if wants_json(request):

@@ -47,6 +47,7 @@ async def _story_context(request: Request, before: int | None = None, key_only: 
     return {
         "page": story_page,
         "polls": story_page.polls,
+        "callouts": story_page.callouts,
         "story": story,
         "language": story.language,
         "base_url": base,
