@@ -98,6 +98,9 @@ def update_json(update: Update, slug: str) -> dict[str, Any]:
         "edited_by": update.edited_by,
         "correction": update.correction,
         "corrected_at": iso(update.corrected_at),
+        # The reader's words it quotes (a question it answers, an answer to a callout), if any.
+        "reader": {"kind": update.reader_kind, "text": update.reader_text, "name": update.reader_name}
+        if update.reader_text else None,
     }
 
 

@@ -54,8 +54,8 @@ def test_update_lifecycle(server):
     slug = server.new_story()["slug"]
     update = server.post(slug, "First *report*", headline="Rain", key_event=True)
     assert set(update) == {"id", "story", "body", "body_html", "headline", "author", "created_at",
-                           "edited_at", "key_event", "pinned", "edited_by", "correction", "corrected_at"}
-    assert (update["edited_by"], update["correction"], update["corrected_at"]) == ("", "", None)
+                           "edited_at", "key_event", "pinned", "edited_by", "correction", "corrected_at", "reader"}
+    assert (update["edited_by"], update["correction"], update["corrected_at"], update["reader"]) == ("", "", None, None)
     assert update["body"] == "First *report*"
     assert update["body_html"] == "<p>First <em>report</em></p>\n"
     assert update["author"] == "Test desk" and update["key_event"] is True and update["edited_at"] is None

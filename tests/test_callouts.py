@@ -113,6 +113,11 @@ def test_an_answer_becomes_an_update_with_the_name_only_by_consent(server, desk)
     assert "Our roof is gone." in page and "A reader writes: Ana Ruiz" in page
     assert "Trees are down on the coast road." in page and page.count("Ana Ruiz") == 1
     assert CONTACT not in page
+    quoted = {u["reader"]["text"]: u["reader"] for u in httpx.get(f"{server.url}/api/stories/{slug}/updates").json()[
+        "updates"] if u["reader"]}
+    assert quoted == {"Our roof is gone.": {"kind": "callout", "text": "Our roof is gone.", "name": "Ana Ruiz"},
+                      "Trees are down on the coast road.": {"kind": "callout", "text": "Trees are down on the coast road.",
+                                                            "name": ""}}
     again = desk.post(f"/admin/stories/{slug}/submissions/{ids[0]}/use", {"body": "Twice?"},
                       headers={"Accept": "application/json"})
     assert again.status_code == 409

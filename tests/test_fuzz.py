@@ -50,13 +50,24 @@ def target_poll(target):
     return r.json()["id"]
 
 
+@pytest.fixture(scope="module")
+def target_callout(target):
+    server, slug, ids = target
+    d = Desk(server)
+    assert d.login(make_editor(server)).status_code == 303
+    r = d.post(f"/admin/stories/{slug}/updates/{ids[0]}/callout", {"prompt": "Kept?", "want_name": "1"},
+               headers={"Accept": "application/json"})
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
 # Everything stored that a request could change: stories, updates (drafts and scheduled
 # ones too), both logs, accounts, and subscriptions (but their count of failed sends,
 # which the push sender moves on its own).
 STORED = {
     "story": "*", "update": "*", "event": "*", "deskevent": "*", "editor": "*", "token": "*",
     "pushsubscription": "id, story_id, endpoint, p256dh, auth, address",
-    "poll": "*", "pollchoice": "*",
+    "poll": "*", "pollchoice": "*", "callout": "*", "submission": "*", "deskmessage": "*",
 }
 
 
@@ -87,7 +98,7 @@ def test_openapi_document_is_served(server):
 @pytest.mark.slow
 @schema.parametrize()
 @FUZZ
-def test_api_operations_never_fail_on_any_input(case, target, target_poll, database):
+def test_api_operations_never_fail_on_any_input(case, target, target_poll, target_callout, database):
     server, slug, ids = target
     if "slug" in (case.path_parameters or {}):
         case.path_parameters["slug"] = slug
@@ -97,6 +108,9 @@ def test_api_operations_never_fail_on_any_input(case, target, target_poll, datab
     poll_id = (case.path_parameters or {}).get("poll_id")
     if isinstance(poll_id, int) and poll_id % 2 == 0:
         case.path_parameters["poll_id"] = target_poll
+    callout_id = (case.path_parameters or {}).get("callout_id")
+    if isinstance(callout_id, int) and callout_id % 2 == 0:
+        case.path_parameters["callout_id"] = target_callout
     writes = case.method != "GET"
     before = snapshot(database) if writes else None
     response = case.call(base_url=server.url, timeout=30,
@@ -175,10 +189,14 @@ DESK_FORMS = [
     "/admin/stories/{slug}/updates", "/admin/stories/{slug}/updates/{id}",
     *(f"/admin/stories/{{slug}}/updates/{{id}}/{action}" for action in ("pin", "delete", "publish", "reject",
                                                                           "cancel", "schedule", "restore")),
-    "/admin/stories/{slug}/media",
+    "/admin/stories/{slug}/media", "/admin/stories/{slug}/chat", "/admin/stories/{slug}/questions",
+    "/admin/stories/{slug}/updates/{id}/callout", "/admin/stories/{slug}/callouts/{callout}/close",
+    *(f"/admin/stories/{{slug}}/submissions/{{submission}}/{action}" for action in ("use", "dismiss")),
+    "/stories/{slug}/callouts/{callout}/answers",
 ]
 FIELDS = ["body", "headline", "key_event", "pinned", "draft", "publish_at", "tz_offset", "title", "summary",
-          "status", "caption", "credit", "image", "name", "password", "next", "slug"]
+          "status", "caption", "credit", "image", "name", "password", "next", "slug", "text", "prompt", "want_name",
+          "want_contact", "want_consent", "closes_in", "with_name", "consent", "contact", "website"]
 # What a form field may hold: text, numerals Python calls digits ('²', '١٢'), times at the
 # calendar's edges, and bytes that are not UTF-8 (raw or percent-encoded).
 values = st.one_of(
@@ -200,7 +218,12 @@ def desk(server):
     ids = [server.post(slug, f"kept {n}")["id"] for n in range(3)]
     draft = server.api("POST", f"/api/stories/{slug}/updates", {"body": "a draft", "draft": True})
     assert draft.status_code == 201, draft.text
-    return d, slug, [*ids, draft.json()["id"]]
+    callout = d.post(f"/admin/stories/{slug}/updates/{ids[1]}/callout", {"prompt": "Kept?", "want_name": "1"},
+                     headers={"Accept": "application/json"}).json()["id"]
+    sent = httpx.post(f"{server.url}/stories/{slug}/callouts/{callout}/answers", data={"text": "kept"})
+    assert sent.status_code == 303, sent.text
+    submission = server._store().submissions(server._store().get_story(slug).id)[0].id
+    return d, slug, [*ids, draft.json()["id"]], callout, submission
 
 
 def encoded(form: dict[str, bytes], csrf: str) -> bytes:
@@ -212,8 +235,9 @@ def encoded(form: dict[str, bytes], csrf: str) -> bytes:
 @given(path=st.sampled_from(DESK_FORMS), form=forms, pick=st.integers(min_value=0, max_value=3),
        raw=st.booleans(), script=st.booleans())
 def test_desk_forms_never_fail_on_any_input(server, database, desk, path, form, pick, raw, script):
-    editor, slug, ids = desk
-    url = path.format(slug=slug, id=ids[pick % len(ids)])
+    editor, slug, ids, callout, submission = desk
+    url = path.format(slug=slug, id=ids[pick % len(ids)], callout=callout if pick % 2 else pick + 10_000,
+                      submission=submission if pick % 2 else pick + 10_000)
     body = encoded(form, editor.csrf)
     if raw:  # the same fields, unencoded: whatever bytes they hold go on the wire as they are
         body = b"&".join(name.encode() + b"=" + value for name, value in {**form, "csrf": editor.csrf.encode()}.items())

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from .common import api_json
-from ..inputs import MAX_BODY, MAX_CORRECTION, PollIn, StoryIn, StoryPatch, UpdateIn, UpdatePatch
+from ..inputs import MAX_BODY, MAX_CORRECTION, PollIn, StoryIn, SubmissionIn, StoryPatch, UpdateIn, UpdatePatch
 from .api import MAX_LIMIT
 
 _TIME = {"type": "string", "format": "date-time"}
@@ -72,6 +72,12 @@ SHAPES: dict[str, Any] = {
             "correction": {"type": "string", "maxLength": MAX_CORRECTION,
                            "description": "The newest correction note readers are shown"},
             "corrected_at": _NULLABLE_TIME,
+            "reader": {"type": "object", "nullable": True,
+                       "description": "A reader's words the update quotes: a question it answers (kind "
+                                      "question) or an answer to a callout (kind callout); their name only "
+                                      "if they agreed to it being published",
+                       "properties": {"kind": {"type": "string", "enum": ["question", "callout"]},
+                                      "text": {"type": "string"}, "name": {"type": "string"}}},
         },
     },
     "Revision": {
@@ -193,6 +199,7 @@ _DIMENSION = {"type": "integer", "minimum": 50, "maximum": 10_000}
 _SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
 _UPDATE_ID = {"name": "update_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 _POLL_ID = {"name": "poll_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_CALLOUT_ID = {"name": "callout_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 _SECURED = [{"bearer": []}]
 
 
@@ -210,6 +217,7 @@ def document() -> dict[str, Any]:
                 "UpdateIn": _input_schema(UpdateIn),
                 "UpdatePatch": _input_schema(UpdatePatch),
                 "PollIn": _input_schema(PollIn),
+                "SubmissionIn": _input_schema(SubmissionIn),
                 "Vote": {"type": "object", "required": ["choice"], "properties": {
                     "choice": {"type": "integer", "description": "The id of one of the poll's choices"}}},
             },
@@ -381,6 +389,18 @@ def document() -> dict[str, Any]:
                     "requestBody": _body("Vote"),
                     "responses": {"201": _json(_ref("Poll"), "Counted: the counts as they are now"),
                                   **_errors(400, 403, 404, 409, 413, 415, 422, 429)},
+                },
+            },
+            "/stories/{slug}/callouts/{callout_id}/answers": {
+                "parameters": [_SLUG, _CALLOUT_ID],
+                "post": {
+                    "operationId": "answerCallout",
+                    "description": "A reader's answer to a callout, or question: for the newsroom's desk only, "
+                                   "never shown to readers as sent. Also an HTML form (answered with 303 to the "
+                                   "callout's page)",
+                    "requestBody": _body("SubmissionIn"),
+                    "responses": {"201": {"description": "Sent to the desk"},
+                                  **_errors(400, 403, 404, 409, 413, 422, 429)},
                 },
             },
             "/stories/{slug}/subscriptions": {
