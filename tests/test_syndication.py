@@ -166,3 +166,16 @@ def test_bad_input_is_refused_with_a_clear_message_and_nothing_stored(pair):
     assert r.status_code == 403 and "another story" in r.json()["errors"]["request"], r.text
     with httpx.stream("GET", stream.format(theirs), headers={"Authorization": f"Bearer {token}"}) as ok:
         assert ok.status_code == 200
+
+
+def test_the_cli_issues_a_token_that_opens_its_story_stream_only(pair):
+    producer, _ = pair
+    slug = producer.new_story("Storm on the coast")["slug"]
+    done = producer.cli("create-syndication-token", slug, "--name", "Partner desk")
+    assert done.returncode == 0, done.stderr
+    token = done.stdout.strip().splitlines()[-1]
+    with httpx.stream("GET", f"{producer.url}/stories/{slug}/events",
+                      headers={"Authorization": f"Bearer {token}", **JSON}) as ok:
+        assert ok.status_code == 200
+    missing = producer.cli("create-syndication-token", "no-such-story")
+    assert missing.returncode == 2 and "no-such-story" in missing.stderr
