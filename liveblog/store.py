@@ -1152,6 +1152,12 @@ class Store:
             html = render.clean_html(str(data.get("body_html", "")))
             headline = str(data.get("headline", ""))[:300]
             if kind == "update":
+                if update is not None and update.status == "deleted" and update.deleted_at is not None:
+                    # The producer restored it (its `update` again): so do we, as it was.
+                    update.status, update.deleted_at = "published", None
+                    s.add(update)
+                    s.flush()
+                    return Written(update, story.id, self._append(s, story.id, UpdatePosted.of(update, story.slug, story.language)))
                 if update is not None:
                     return Written(None, story.id)
                 host = _host(link.url)

@@ -67,6 +67,10 @@ def test_updates_edits_and_deletes_appear_once_marked_with_their_source(pair):
     producer.post(theirs, "Power is back.")
     wait_until(lambda: len(shown(consumer, ours)) == 3, timeout=15, what="the next update")
     assert shown(consumer, ours)[1:] == want
+    # A delete the producer undoes brings the update back here too.
+    assert producer.api("POST", f"/api/stories/{theirs}/updates/{second['id']}/restore").status_code == 200
+    wait_until(lambda: len(shown(consumer, ours)) == 4, timeout=15, what="the restored update")
+    assert ("<p>Ferries cancelled.</p>", url) in shown(consumer, ours)
 
 
 def test_a_consumer_stopped_mid_story_catches_up_every_change_once(pair, tmp_path):
@@ -179,3 +183,28 @@ def test_the_cli_issues_a_token_that_opens_its_story_stream_only(pair):
         assert ok.status_code == 200
     missing = producer.cli("create-syndication-token", "no-such-story")
     assert missing.returncode == 2 and "no-such-story" in missing.stderr
+
+
+@pytest.mark.parametrize("url, ok", [
+    ("https://news.example/stories/the-slug", True),
+    ("http://127.0.0.1:8000/stories/a1", True),
+    ("https://news.example/stories/", False),
+    ("https://news.example/stories/a/b", False),
+    ("https://news.example/stories/UPPER", False),
+    ("https://user:pw@news.example/stories/a", False),
+    ("https://news.example/stories/a#x", False),
+    ("https://news.example:99999/stories/a", False),
+    ("javascript:alert(1)//stories/a", False),
+    ("//news.example/stories/a", False),
+])
+def test_a_source_url_is_a_stories_public_address(url, ok):
+    from pydantic import ValidationError
+
+    from liveblog.inputs import SourceIn
+
+    data = {"url": url, "token": "t" * 43}
+    if ok:
+        assert SourceIn.model_validate(data).url == url
+    else:
+        with pytest.raises(ValidationError, match="public address"):
+            SourceIn.model_validate(data)
