@@ -208,3 +208,25 @@ def test_a_source_url_is_a_stories_public_address(url, ok):
     else:
         with pytest.raises(ValidationError, match="public address"):
             SourceIn.model_validate(data)
+
+
+def test_the_store_cleans_a_producers_html_again_and_applies_an_event_once(tmp_path):
+    from liveblog import db
+    from liveblog.store import Store
+
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'c.db'}")
+    db.upgrade(engine)
+    store = Store(engine)
+    try:
+        slug = store.create_story("Ours").value.slug
+        link = store.add_link(slug, "https://p.example/stories/x", "t" * 43, False).value
+        hostile = {"id": 7, "body_html": '<p onclick="x()">Hi<script>alert(1)</script></p>', "headline": "H"}
+        posted = store.syndicate(link.id, 5, "update", hostile).value
+        assert posted.body_html == "<p>Hi</p>" and posted.source_url == "https://p.example/stories/x"
+        assert posted.author == "syndication:p.example"
+        assert store.syndicate(link.id, 5, "update", hostile).value is None  # the same event again
+        assert store.syndicate(link.id, 6, "update", hostile).value is None  # the same update again
+        assert [u.id for u in store.list_updates(slug)[0]] == [posted.id]
+        assert store.links(slug)[0].last_event_id == 6
+    finally:
+        engine.dispose()
