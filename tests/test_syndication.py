@@ -5,11 +5,13 @@ producer's updates among the drafts; bad input is refused with nothing stored ch
 
 from __future__ import annotations
 
+import signal
+
 import httpx
 import pytest
 from sqlalchemy import text
 
-from tests.servers import AppServer, server_env, wait_until
+from tests.servers import AppServer, Server, free_port, server_env, wait_until
 
 
 @pytest.fixture
@@ -230,3 +232,31 @@ def test_the_store_cleans_a_producers_html_again_and_applies_an_event_once(tmp_p
         assert store.links(slug)[0].last_event_id == 6
     finally:
         engine.dispose()
+
+
+@pytest.mark.slow
+def test_a_consumer_process_killed_mid_story_resumes_exactly_once(tmp_path):
+    """`liveblog serve` killed outright (no shutdown, its claim left behind): the next
+    process takes the link over once the claim is stale, and catches up once."""
+    (tmp_path / "p").mkdir()
+    (tmp_path / "c").mkdir()
+    producer = AppServer(tmp_path / "p", server_env(tmp_path / "p")).start()
+    env = server_env(tmp_path / "c")
+    consumer = Server(tmp_path / "c", env, free_port()).start()
+    again = None
+    try:
+        theirs, ours, url = linked(producer, consumer)
+        a = producer.post(theirs, "One.")
+        producer.post(theirs, "Two.")
+        wait_until(lambda: len(shown(consumer, ours)) == 2, timeout=15, what="the first two updates")
+        consumer.stop(signal.SIGKILL)
+        producer.api("PATCH", f"/api/stories/{theirs}/updates/{a['id']}", {"body": "One, corrected."})
+        producer.post(theirs, "Three.")
+        again = Server(tmp_path / "c", env, free_port()).start()
+        want = [("<p>Three.</p>", url), ("<p>Two.</p>", url), ("<p>One, corrected.</p>", url)]
+        wait_until(lambda: shown(again, ours) == want, timeout=20, what="the new process to catch up")
+    finally:
+        if again is not None:
+            again.stop()
+        consumer.stop(signal.SIGKILL)
+        producer.stop(abrupt=True)
