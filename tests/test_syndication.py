@@ -153,6 +153,8 @@ def test_bad_input_is_refused_with_a_clear_message_and_nothing_stored(pair):
         r = consumer.api("POST", f"/api/stories/{ours}/sources", body)
         assert r.status_code == 422, (body, r.text)
         assert field in r.text, r.text
+    r = consumer.api("POST", f"/api/stories/{ours}/sources", {**good, "url": f"{consumer.url}/stories/{ours}"})
+    assert r.status_code == 422 and "itself" in r.text, r.text
     r = consumer.api("POST", "/api/stories/no-such-story/sources", good)
     assert r.status_code == 404 and "no-such-story" in r.text
     r = consumer.api("POST", f"/api/stories/{ours}/sources", content=b"{not json", headers={"Content-Type": "application/json"})

@@ -11,6 +11,7 @@ from starlette.routing import Route
 from .. import media, render
 from ..auth import token_author
 from ..errors import Invalid
+from ..i18n import Message
 from .cached import CORS, JSON, cached, json_bytes
 from .common import api_json, base_url, blocking, int_param, services
 from ..inputs import SourceIn, StoryIn, StoryPatch, SyndicationTokenIn, UpdateIn, UpdatePatch, parse_request
@@ -157,6 +158,9 @@ async def create_source(request: Request) -> Response:
     svc = services(request)
     author = await token_author(request, svc.store)
     data = await parse_request(request, SourceIn)
+    slug = request.path_params["slug"]
+    if data.url.rstrip("/") == f"{base_url(request)}/stories/{slug}":
+        raise Invalid({"url": Message("A story cannot follow itself; give another newsroom's story.")})
     link = await svc.newsroom.follow_source(author, request.path_params["slug"], data)
     return api_json(_source_json(link), 201)
 
