@@ -1145,7 +1145,10 @@ class Store:
             s.add(link)
             if story.status != "live" or kind not in ("update", "edit", "delete"):
                 return Written(None, story.id)  # a closed story takes no changes; its editors decide
-            producer_id = int(data["id"])
+            try:
+                producer_id = int(data["id"])
+            except (KeyError, TypeError, ValueError):
+                return Written(None, story.id)  # a frame we cannot use: read, and passed over
             mapped = s.exec(select(SyndicatedUpdate).where(SyndicatedUpdate.link_id == link.id,
                                                            SyndicatedUpdate.producer_update_id == producer_id)).first()
             update = s.get(Update, mapped.update_id) if mapped else None

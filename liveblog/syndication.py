@@ -96,7 +96,10 @@ class Follower:
                 async for event_id, kind, data in parse_frames(_lines(response)):
                     if not event_id.isdigit():
                         continue
-                    payload = json.loads(data)
+                    try:
+                        payload = json.loads(data)
+                    except ValueError:
+                        payload = {}  # passed over (and marked read), not retried for ever
                     await newsroom.syndicate(link_id, int(event_id), kind, payload if isinstance(payload, dict) else {})
         return None
 

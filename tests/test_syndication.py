@@ -232,6 +232,9 @@ def test_the_store_cleans_a_producers_html_again_and_applies_an_event_once(tmp_p
         assert store.syndicate(link.id, 6, "update", hostile).value is None  # the same update again
         assert [u.id for u in store.list_updates(slug)[0]] == [posted.id]
         assert store.links(slug)[0].last_event_id == 6
+        # A frame with no usable update id is passed over, and marked read.
+        assert store.syndicate(link.id, 9, "edit", {"id": "x"}).value is None
+        assert store.links(slug)[0].last_event_id == 9
     finally:
         engine.dispose()
 
