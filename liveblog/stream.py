@@ -162,7 +162,9 @@ class EventStream:
         if header is None:
             return
         scheme, _, token = header.decode("latin-1").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        if scheme.lower() != "bearer":
+            return  # not ours (a proxy's Basic login, say): a reader like any other
+        if not token.strip():
             raise Unauthorized(Message("Send the syndication token as 'Authorization: Bearer <token>'."))
         story_id = await to_thread.run_sync(self.hub.store.syndication_token_story, token.strip())
         if story_id is None:
