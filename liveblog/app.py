@@ -13,7 +13,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Route
 
-from . import audience, embeds, grip, i18n, metrics, push, scheduler
+from . import audience, embeds, grip, i18n, metrics, push, scheduler, syndication
 from .broadcast import backend_for
 from .db import make_engine
 from .errors import EXCEPTION_HANDLERS, handle_http_exception
@@ -120,7 +120,7 @@ def create_app(settings: Settings | None = None, background=(), prepare=None) ->
         _end_streams_on_exit(hub)
         if prepare is not None:
             await prepare(services)
-        tasks = [asyncio.ensure_future(run(services)) for run in (scheduler.run, push.run, audience.run, *background)]
+        tasks = [asyncio.ensure_future(run(services)) for run in (scheduler.run, push.run, audience.run, syndication.run, *background)]
         yield
         for task in tasks:
             task.cancel()

@@ -1,4 +1,4 @@
-"""`liveblog serve / demo / create-editor / create-token / db upgrade`: parse, wire, run."""
+"""`liveblog serve / demo / create-editor / create-token / create-syndication-token / db upgrade`: parse, wire, run."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from . import db, server_limits
 from .auth import hash_password
-from .errors import Invalid
+from .errors import Invalid, StoryNotFound
 from .inputs import MAX_DISPLAY_NAME
 from .newsroom import EDITOR, ROLES
 from .settings import Settings, SettingsError
@@ -135,6 +135,16 @@ def create_token(args: argparse.Namespace) -> None:
     print(token)
 
 
+def create_syndication_token(args: argparse.Namespace) -> None:
+    try:
+        token = _store(_settings()).create_syndication_token(args.slug, args.name)
+    except StoryNotFound:
+        raise UsageError(f"no story {args.slug!r}") from None
+    print(f"A syndication token for the story {args.slug!r}; another newsroom follows it with this "
+          "(keep it secret, it is shown only once):")
+    print(token)
+
+
 def _display_name(value: str) -> str:
     value = " ".join(value.split())
     if len(value) > MAX_DISPLAY_NAME:
@@ -172,6 +182,11 @@ def parser() -> argparse.ArgumentParser:
         if what == "editor":
             cmd.add_argument("--reset", action="store_true", help="give an existing editor this password and role")
         cmd.set_defaults(run=run)
+
+    cmd = commands.add_parser("create-syndication-token", help="let another instance follow a story")
+    cmd.add_argument("slug")
+    cmd.add_argument("--name", default="", help="who it is for (kept beside its digest)")
+    cmd.set_defaults(run=create_syndication_token)
 
     database = commands.add_parser("db", help="database schema")
     database.add_argument("action", choices=["upgrade"])

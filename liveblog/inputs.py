@@ -9,6 +9,7 @@ import json
 import re
 from datetime import datetime, timedelta, timezone
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AwareDatetime,
@@ -176,6 +177,42 @@ class UpdatePatch(_Input):
 
     check_body = field_validator("body")(classmethod(lambda cls, v: _body_given(v)))
     check_publish_at = field_validator("publish_at")(classmethod(lambda cls, v: _publish_at(v)))
+
+
+_STORY_PATH = re.compile(r"^/stories/[a-z0-9][a-z0-9-]{0,119}$")
+
+
+def _story_url(value: str) -> str:
+    """A producer story's public URL: http(s), a host, and a /stories/{slug} path, nothing else."""
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        parts, port = None, None
+    if (parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.query
+            or parts.fragment or parts.username or parts.password or not _STORY_PATH.match(parts.path)):
+        raise ValueError(Message("Give the story's public address, like https://news.example/stories/the-slug"))
+    del port
+    return value
+
+
+StoryUrl = Annotated[Text, StringConstraints(max_length=500)]
+SyndicationTokenText = Annotated[Text, StringConstraints(min_length=20, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class SourceIn(_Input):
+    """Follow another instance's story: its URL, the token its editors issued, and whether
+    its new updates wait for an editor here (drafts) or are published at once."""
+
+    url: StoryUrl
+    token: SyndicationTokenText
+    approval: StrictBool = False
+
+    check_url = field_validator("url")(classmethod(lambda cls, v: _story_url(v)))
+
+
+class SyndicationTokenIn(_Input):
+    name: Annotated[Text, StringConstraints(max_length=120)] = ""
 
 
 MAX_QUESTION = 300

@@ -93,6 +93,8 @@ class Update(SQLModel, table=True):
     reader_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     reader_name: str = Field(default="", max_length=120)
     reader_kind: str = Field(default="", max_length=10)  # "" | question | callout
+    # Where a syndicated update came from: the producer story's public URL ("": our own).
+    source_url: str = Field(default="", max_length=500)
 
     @property
     def shown_author(self) -> str:
@@ -364,3 +366,39 @@ class DeskMessage(SQLModel, table=True):
     byline: str = Field(default="", max_length=120)  # its display name then
     text: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = _created()
+class SyndicationToken(SQLModel, table=True):
+    """A token a producer issues for one of its stories: whoever holds it may follow that
+    story's stream from another instance. Only its SHA-256 is kept, like `Token`'s."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    story_id: int = Field(foreign_key="story.id", index=True)
+    name: str = Field(default="", max_length=120)
+    digest: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = _created()
+
+
+class SyndicationLink(SQLModel, table=True):
+    """A consumer story following a producer's story: its URL, the token the producer
+    issued, whether new updates wait for an editor's approval, and the last producer event
+    applied (written in the same transaction as the change it caused)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    story_id: int = Field(foreign_key="story.id", index=True)
+    url: str = Field(max_length=500)
+    token: str = Field(max_length=200)
+    approval: bool = False
+    last_event_id: int = Field(default=0)
+    # The process following it now, and when it last said so (one process follows each link).
+    claimed_by: str = Field(default="", max_length=64)
+    claimed_at: datetime | None = _time(nullable=True)
+    created_at: datetime = _created()
+
+
+class SyndicatedUpdate(SQLModel, table=True):
+    """Which consumer update a producer's update became, per link: a repeat never posts twice."""
+
+    __table_args__ = (UniqueConstraint("link_id", "producer_update_id", name="uq_syndicatedupdate_link_producer"),)
+    id: int | None = Field(default=None, primary_key=True)
+    link_id: int = Field(foreign_key="syndicationlink.id", index=True)
+    producer_update_id: int
+    update_id: int = Field(foreign_key="update.id")

@@ -26,8 +26,9 @@ from anyio import to_thread
 from .errors import Forbidden, Invalid, LiveblogError, UpdateNotFound
 from .fanout import Hub
 from .i18n import Message
-from .inputs import CalloutIn, ChatIn, PollIn, StoryIn, StoryPatch, SubmissionIn, SubmissionUse, UpdateIn, UpdatePatch, validate
-from .models import Callout, DeskMessage, PollResult, Story, Submission, Update, utcnow
+from .inputs import (CalloutIn, ChatIn, PollIn, SourceIn, StoryIn, StoryPatch, SubmissionIn, SubmissionUse, UpdateIn,
+                     UpdatePatch, validate)
+from .models import Callout, DeskMessage, PollResult, Story, Submission, SyndicationLink, Update, utcnow
 from .store import Audience, Store, Written
 from .tally import Tally
 
@@ -232,6 +233,24 @@ class Newsroom:
                 continue
             published += 1
         return published
+
+    # -- syndication ---------------------------------------------------------------
+
+    async def issue_syndication_token(self, author: Author, slug: str, name: str = "") -> str:
+        """A token another instance uses to follow this story's stream (shown once)."""
+        require_editor(author, "let another newsroom follow a story")
+        return await to_thread.run_sync(self.store.create_syndication_token, slug, name)
+
+    async def follow_source(self, author: Author, slug: str, data: SourceIn) -> SyndicationLink:
+        """This story follows another instance's story: its updates will appear here."""
+        require_editor(author, "follow another newsroom's story")
+        return await self._write(self.store.add_link, slug, data.url, data.token, data.approval)
+
+    async def syndicate(self, link_id: int, event_id: int, kind: str, data: dict) -> Update | None:
+        """One event of a followed producer story, applied here as the syndication author
+        (the follower task, syndication.py): the change and the link's last event id in
+        one transaction, then announced like any other."""
+        return await self._write(self.store.syndicate, link_id, event_id, kind, data)
 
     # -- polls -----------------------------------------------------------------
 

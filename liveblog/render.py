@@ -50,6 +50,11 @@ def _clean(html: str) -> str:
 _SCHEME = re.compile(r"^([^/?#]*?):")
 
 
+def clean_html(html: str) -> str:
+    """HTML from elsewhere (another instance's update) through the same sanitizer as ours."""
+    return _clean(html)
+
+
 def _srcset_filter(tag: str, attribute: str, value: str) -> str | None:
     """nh3 checks the scheme of `src` and `href` but not of each `srcset` candidate: drop
     a srcset naming anything but http(s) or a relative URL (`javascript:`, `data:`…)."""
@@ -101,6 +106,8 @@ def update_json(update: Update, slug: str) -> dict[str, Any]:
         # The reader's words it quotes (a question it answers, an answer to a callout), if any.
         "reader": {"kind": update.reader_kind, "text": update.reader_text, "name": update.reader_name}
         if update.reader_text else None,
+        # Only on an update syndicated from another instance's story: its public URL.
+        **({"source": update.source_url} if update.source_url else {}),
     }
 
 

@@ -30,8 +30,9 @@ from .events import (DeskEntry, DeskSaid, PollCounted, QueueChanged, ReaderEvent
 from .errors import Invalid, NotAChoice, PollClosed, PollNotFound, StoryNotFound, TooManyRequests, UpdateNotFound
 from .i18n import Message
 from .store_callouts import CalloutStore, Written
-from .models import (AudienceBeat, AudienceMinute, Callout, ChoiceCount, DeskEvent, DeskMessage, Editor, EditorSession, Event, Poll, PollChoice,
-                     PollResult, PushJob, PushSubscription, Revision, ServerKey, Story, Token, Update, utcnow)
+from .models import (AudienceBeat, AudienceMinute, Callout, ChoiceCount, DeskEvent, DeskMessage, Editor, EditorSession,
+                     Event, Poll, PollChoice, PollResult, PushJob, PushSubscription, Revision, ServerKey, Story,
+                     SyndicatedUpdate, SyndicationLink, SyndicationToken, Token, Update, utcnow)
 
 T = TypeVar("T")
 
@@ -99,6 +100,12 @@ def slugify(text: str) -> str:
 
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).netloc
 
 
 def token_digest(token: str) -> str:
@@ -1087,6 +1094,131 @@ class Store(CalloutStore):
     def token_owner(self, token: str) -> Token | None:
         with self._reading() as s:
             return s.exec(select(Token).where(Token.digest == token_digest(token))).first()
+
+    # -- syndication: this story followed by another instance, or following one's ------
+
+    def create_syndication_token(self, slug: str, name: str = "") -> str:
+        """A token for one story's stream; only its digest is kept."""
+        token = secrets.token_urlsafe(32)
+        with self._writing() as s:
+            story = self._locked_story(s, slug)
+            s.add(SyndicationToken(story_id=story.id, name=name, digest=token_digest(token)))
+        return token
+
+    def syndication_token_story(self, token: str) -> int | None:
+        """The id of the story a syndication token was issued for, None for no such token."""
+        with self._reading() as s:
+            row = s.exec(select(SyndicationToken).where(SyndicationToken.digest == token_digest(token))).first()
+            return row.story_id if row else None
+
+    def add_link(self, slug: str, url: str, token: str, approval: bool) -> Written[SyndicationLink]:
+        """This story follows the producer story at `url` (nothing readers see changes yet)."""
+        with self._writing() as s:
+            story = self._locked_story(s, slug)
+            taken = s.exec(select(SyndicationLink).where(SyndicationLink.story_id == story.id,
+                                                         SyndicationLink.url == url)).first()
+            if taken is not None:
+                raise Invalid({"url": Message("This story already follows that story.")})
+            link = SyndicationLink(story_id=story.id, url=url, token=token, approval=approval)
+            s.add(link)
+            s.flush()
+        return Written(link, story.id)
+
+    def links(self, slug: str | None = None) -> list[SyndicationLink]:
+        """Every link (or one story's), oldest first."""
+        with self._reading() as s:
+            query = select(SyndicationLink).order_by(SyndicationLink.id)
+            if slug is not None:
+                query = query.join(Story, Story.id == SyndicationLink.story_id).where(Story.slug == slug)
+            return list(s.exec(query))
+
+    def claim_link(self, link_id: int, process: str, now: datetime, stale_before: datetime) -> bool:
+        """Take (or keep) the following of a link for `process`: one process follows each.
+        Another process's claim counts until it is older than `stale_before`."""
+        with self._writing() as s:
+            done = s.exec(sql_update(SyndicationLink).where(
+                SyndicationLink.id == link_id,
+                or_(SyndicationLink.claimed_by == process, SyndicationLink.claimed_by == "",
+                    SyndicationLink.claimed_at.is_(None), SyndicationLink.claimed_at < stale_before),
+            ).values(claimed_by=process, claimed_at=now))
+            return done.rowcount == 1
+
+    def release_link(self, link_id: int, process: str) -> None:
+        with self._writing() as s:
+            s.exec(sql_update(SyndicationLink).where(SyndicationLink.id == link_id, SyndicationLink.claimed_by == process)
+                   .values(claimed_by="", claimed_at=None))
+
+    def syndicate(self, link_id: int, event_id: int, kind: str, data: dict[str, Any]) -> Written[Update | None]:
+        """Apply one producer event to the link's story, and note its id, in one transaction.
+
+        An event at or before the link's last one is skipped (a replay after a restart),
+        and a producer update already mapped is never posted again. The producer's HTML is
+        sanitized again here, with the same rules as our own updates'.
+        """
+        with self._writing() as s:
+            link = s.get(SyndicationLink, link_id)
+            if link is None:
+                return Written(None, 0)
+            story = s.exec(select(Story).where(Story.id == link.story_id).with_for_update()).one()
+            s.refresh(link)
+            if event_id <= link.last_event_id:
+                return Written(None, story.id)
+            link.last_event_id = event_id
+            s.add(link)
+            if story.status != "live" or kind not in ("update", "edit", "delete"):
+                return Written(None, story.id)  # a closed story takes no changes; its editors decide
+            try:
+                producer_id = int(data["id"])
+            except (KeyError, TypeError, ValueError):
+                return Written(None, story.id)  # a frame we cannot use: read, and passed over
+            mapped = s.exec(select(SyndicatedUpdate).where(SyndicatedUpdate.link_id == link.id,
+                                                           SyndicatedUpdate.producer_update_id == producer_id)).first()
+            update = s.get(Update, mapped.update_id) if mapped else None
+            html = render.clean_html(str(data.get("body_html", "")))
+            headline = str(data.get("headline", ""))[:300]
+            if kind == "update":
+                if update is not None and update.status == "deleted" and update.deleted_at is not None:
+                    # The producer restored it (its `update` again): so do we, as it was.
+                    update.status, update.deleted_at = "published", None
+                    s.add(update)
+                    s.flush()
+                    return Written(update, story.id, self._append(s, story.id, UpdatePosted.of(update, story.slug, story.language)))
+                if update is not None:
+                    return Written(None, story.id)
+                host = _host(link.url)
+                update = Update(story_id=story.id, body=render.plain_text(html), body_html=html, headline=headline,
+                                author=f"syndication:{host}"[:120], byline=str(data.get("author", ""))[:120],
+                                key_event=bool(data.get("key_event")), source_url=link.url[:500],
+                                status="draft" if link.approval else "published")
+                s.add(update)
+                s.flush()
+                s.add(SyndicatedUpdate(link_id=link.id, producer_update_id=producer_id, update_id=update.id))
+                self._index(s, update)
+                if link.approval:
+                    return Written(update, story.id, desk_event_id=self._append_desk(s, story, update))
+                return Written(update, story.id, self._append(s, story.id, UpdatePosted.of(update, story.slug, story.language)))
+            if update is None or update.status not in ("published", "draft"):
+                return Written(None, story.id)
+            if kind == "edit":
+                if update.status == "published" and (update.body_html != html or update.headline != headline):
+                    self._keep_revision(s, update, update.author, "", "")
+                    update.edited_at = utcnow()
+                update.body_html, update.body, update.headline = html, render.plain_text(html), headline
+                update.key_event = bool(data.get("key_event"))
+                s.add(update)
+                s.flush()
+                self._index(s, update)
+            elif update.status == "published":
+                update.status, update.deleted_at = "deleted", utcnow()
+                s.add(update)
+                return Written(update, story.id, self._append(s, story.id, UpdateDeleted(update.id, story.slug)))
+            else:
+                update.status = "rejected"
+                s.add(update)
+                s.flush()
+            if update.status == "published":
+                return Written(update, story.id, self._append(s, story.id, UpdateEdited.of(update, story.slug, story.language)))
+            return Written(update, story.id, desk_event_id=self._append_desk(s, story, update))
 
     def ping(self) -> None:
         with self._reading() as s:

@@ -19,8 +19,9 @@ from anyio import to_thread
 from starlette.requests import Request
 
 from . import sse
-from .errors import BadEventId, handle_unexpected, handler_for
+from .errors import BadEventId, Forbidden, Unauthorized, handle_unexpected, handler_for
 from .fanout import DESK, NO_PRESENCE, Frame, Hub, Reader, Topic, TransportReader, make_frame
+from .i18n import Message
 from .store import LOG_BATCH
 from .web.headers import PLAIN
 
@@ -139,6 +140,8 @@ class EventStream:
         """Join the story's topic, then read what the reader asked to replay."""
         after = requested_last_id(scope)
         topic = await self.hub.topic(slug, self.desk)
+        if not self.desk:
+            await self._check_syndication(scope, topic)
         reader = self.hub.join(topic, topic.last_id if after is None else after, _uvicorn_transport(scope))
         if self.desk:
             reader.who = scope.get(DESK_EDITOR) or None
@@ -151,6 +154,23 @@ class EventStream:
         except BaseException:
             reader.close("gone")
             raise
+
+    async def _check_syndication(self, scope, topic: Topic) -> None:
+        """A request with `Authorization: Bearer` is another instance following this story:
+        its token must be one issued for this story (readers send none, and are not asked)."""
+        header = next((raw for name, raw in scope["headers"] if name == b"authorization"), None)
+        if header is None:
+            return
+        scheme, _, token = header.decode("latin-1").partition(" ")
+        if scheme.lower() != "bearer":
+            return  # not ours (a proxy's Basic login, say): a reader like any other
+        if not token.strip():
+            raise Unauthorized(Message("Send the syndication token as 'Authorization: Bearer <token>'."))
+        story_id = await to_thread.run_sync(self.hub.store.syndication_token_story, token.strip())
+        if story_id is None:
+            raise Unauthorized(Message("This syndication token is not one this newsroom issued."))
+        if story_id != topic.story_id:
+            raise Forbidden(Message("This syndication token is for another story."))
 
     async def _stream(self, reader: Reader, replay: list[Frame], send) -> None:
         topic, direct = reader.topic, isinstance(reader, TransportReader)

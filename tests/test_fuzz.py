@@ -68,6 +68,8 @@ STORED = {
     "story": "*", "update": "*", "event": "*", "deskevent": "*", "editor": "*", "token": "*",
     "pushsubscription": "id, story_id, endpoint, p256dh, auth, address",
     "poll": "*", "pollchoice": "*", "callout": "*", "submission": "*", "deskmessage": "*",
+    "syndicationtoken": "*", "syndicationlink": "id, story_id, url, token, approval, last_event_id",
+    "syndicatedupdate": "*",
 }
 
 
@@ -92,7 +94,8 @@ def test_openapi_document_is_served(server):
     assert {"/api/stories", "/api/stories/{slug}/updates/{update_id}", "/api/stories/{slug}/drafts",
             "/api/stories/{slug}/updates/{update_id}/publish", "/api/media", "/oembed",
             "/stories/{slug}/subscriptions", "/api/stories/{slug}/polls", "/api/stories/{slug}/polls/{poll_id}",
-            "/stories/{slug}/polls/{poll_id}/votes"} <= set(r.json()["paths"])
+            "/stories/{slug}/polls/{poll_id}/votes", "/api/stories/{slug}/syndication-tokens",
+            "/api/stories/{slug}/sources"} <= set(r.json()["paths"])
 
 
 @pytest.mark.slow

@@ -11,9 +11,10 @@ from starlette.routing import Route
 from .. import media, render
 from ..auth import token_author
 from ..errors import Invalid
+from ..i18n import Message
 from .cached import CORS, JSON, cached, json_bytes
 from .common import api_json, base_url, blocking, int_param, services
-from ..inputs import StoryIn, StoryPatch, UpdateIn, UpdatePatch, parse_request
+from ..inputs import SourceIn, StoryIn, StoryPatch, SyndicationTokenIn, UpdateIn, UpdatePatch, parse_request
 
 MAX_LIMIT = 200
 
@@ -138,6 +139,42 @@ async def restore_update(request: Request) -> Response:
     return api_json(render.update_json(update, slug))
 
 
+async def create_syndication_token(request: Request) -> Response:
+    """A token another instance follows this story with (shown once; only its digest is kept)."""
+    svc = services(request)
+    author = await token_author(request, svc.store)
+    data = await parse_request(request, SyndicationTokenIn)
+    slug = request.path_params["slug"]
+    token = await svc.newsroom.issue_syndication_token(author, slug, data.name)
+    return api_json({"token": token, "story": slug, "stream": f"{base_url(request)}/stories/{slug}/events"}, 201)
+
+
+def _source_json(link) -> dict:
+    return {"id": link.id, "url": link.url, "approval": link.approval, "last_event_id": link.last_event_id}
+
+
+async def create_source(request: Request) -> Response:
+    """This story follows another instance's story (its URL and the token it issued)."""
+    svc = services(request)
+    author = await token_author(request, svc.store)
+    data = await parse_request(request, SourceIn)
+    slug = request.path_params["slug"]
+    if data.url.rstrip("/") == f"{base_url(request)}/stories/{slug}":
+        raise Invalid({"url": Message("A story cannot follow itself; give another newsroom's story.")})
+    link = await svc.newsroom.follow_source(author, request.path_params["slug"], data)
+    return api_json(_source_json(link), 201)
+
+
+async def list_sources(request: Request) -> Response:
+    """The stories this story follows, and how far each has been read (the token is not shown)."""
+    svc = services(request)
+    await token_author(request, svc.store)
+    slug = request.path_params["slug"]
+    await blocking(svc.store.get_story, slug)
+    links = await blocking(svc.store.links, slug)
+    return api_json({"sources": [_source_json(link) for link in links]})
+
+
 routes = [
     Route("/api/stories", list_stories, methods=["GET"]),
     Route("/api/stories", create_story, methods=["POST"]),
@@ -150,4 +187,7 @@ routes = [
     Route("/api/stories/{slug}/updates/{update_id:int}", delete_update, methods=["DELETE"]),
     Route("/api/stories/{slug}/updates/{update_id:int}/revisions", list_revisions, methods=["GET"]),
     Route("/api/stories/{slug}/updates/{update_id:int}/restore", restore_update, methods=["POST"]),
+    Route("/api/stories/{slug}/syndication-tokens", create_syndication_token, methods=["POST"]),
+    Route("/api/stories/{slug}/sources", create_source, methods=["POST"]),
+    Route("/api/stories/{slug}/sources", list_sources, methods=["GET"]),
 ]

@@ -9,7 +9,8 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from .common import api_json
-from ..inputs import MAX_BODY, MAX_CORRECTION, PollIn, StoryIn, SubmissionIn, StoryPatch, UpdateIn, UpdatePatch
+from ..inputs import (MAX_BODY, MAX_CORRECTION, PollIn, SourceIn, StoryIn, StoryPatch, SubmissionIn, SyndicationTokenIn,
+                      UpdateIn, UpdatePatch)
 from .api import MAX_LIMIT
 
 _TIME = {"type": "string", "format": "date-time"}
@@ -218,6 +219,11 @@ def document() -> dict[str, Any]:
                 "UpdatePatch": _input_schema(UpdatePatch),
                 "PollIn": _input_schema(PollIn),
                 "SubmissionIn": _input_schema(SubmissionIn),
+                "SourceIn": _input_schema(SourceIn),
+                "SyndicationTokenIn": _input_schema(SyndicationTokenIn),
+                "Source": {"type": "object", "required": ["id", "url", "approval", "last_event_id"], "properties": {
+                    "id": {"type": "integer"}, "url": {"type": "string"}, "approval": {"type": "boolean"},
+                    "last_event_id": {"type": "integer"}}},
                 "Vote": {"type": "object", "required": ["choice"], "properties": {
                     "choice": {"type": "integer", "description": "The id of one of the poll's choices"}}},
             },
@@ -352,6 +358,36 @@ def document() -> dict[str, Any]:
                         {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json"]}},
                     ],
                     "responses": {"200": _json(_ref("OEmbed"), "The embed"), **_errors(404, 422, 501)},
+                },
+            },
+            "/api/stories/{slug}/syndication-tokens": {
+                "parameters": [_SLUG],
+                "post": {
+                    "operationId": "issueSyndicationToken",
+                    "description": "A token another instance follows this story's stream with (shown once).",
+                    "security": _SECURED,
+                    "requestBody": _body("SyndicationTokenIn"),
+                    "responses": {"201": _json({"type": "object", "required": ["token", "story", "stream"], "properties": {
+                        "token": {"type": "string"}, "story": {"type": "string"}, "stream": {"type": "string"}}},
+                        "The token"), **_errors(400, 401, 403, 404, 413, 422)},
+                },
+            },
+            "/api/stories/{slug}/sources": {
+                "parameters": [_SLUG],
+                "post": {
+                    "operationId": "followSource",
+                    "description": "Follow another instance's story: its updates, edits and deletes appear in this one.",
+                    "security": _SECURED,
+                    "requestBody": _body("SourceIn"),
+                    "responses": {"201": _json(_ref("Source"), "Followed from now on"),
+                                  **_errors(400, 401, 403, 404, 413, 422)},
+                },
+                "get": {
+                    "operationId": "listSources",
+                    "security": _SECURED,
+                    "responses": {"200": _json({"type": "object", "required": ["sources"], "properties": {
+                        "sources": {"type": "array", "items": _ref("Source")}}}, "The stories this one follows"),
+                        **_errors(401, 404)},
                 },
             },
             "/api/stories/{slug}/polls": {
