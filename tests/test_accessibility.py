@@ -4,12 +4,14 @@ in Chromium (light and dark: 0 violations of WCAG 2.2 AA) and by the Nu HTML Che
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from playwright.sync_api import expect
 
 from checkers import axe, need_axe, need_vnu, vnu
-from desk import PASSWORD, make_editor
+from desk import PASSWORD, Desk, make_editor
 
 pytestmark = pytest.mark.browser
 
@@ -27,8 +29,12 @@ BODY = """The river broke its banks at dawn.
 @pytest.fixture(scope="module")
 def site(server):
     """In each language: a live story with every kind of update and an older page, a closed
-    story, and an editor and a contributor to log in as."""
+    story, and an editor and a contributor to log in as. The live story has a callout, takes
+    readers' questions, quotes a reader, and its desk has a chat line and what readers sent."""
     stories = {}
+    editor = make_editor(server, "Nadia Editor")
+    desk = Desk(server)
+    desk.login(editor)
     for language, title in LANGUAGES.items():
         live = server.new_story(title, summary="What we know so far", language=language)
         for n in range(52):
@@ -37,14 +43,37 @@ def site(server):
         server.post(live["slug"], "### Roads\n\nThe ring road is shut.")
         pinned = server.post(live["slug"], "Evacuation centres are open at the school.", pinned=True)
         server.api("PATCH", f"/api/stories/{live['slug']}/updates/{pinned['id']}", {"body": "Evacuation centres are open."})
+        callout = readers_part(server, desk, live["slug"])
         closed = server.new_story(title + " (closed)", language=language)
         server.post(closed["slug"], "All clear.")
         server.api("PATCH", f"/api/stories/{closed['slug']}", {"status": "closed"})
-        stories[language] = (live["slug"], closed["slug"])
-    return {"stories": stories, "editor": make_editor(server, "Nadia Editor")}
+        stories[language] = (live["slug"], closed["slug"], callout)
+    return {"stories": stories, "editor": editor}
 
 
-def reader_paths(slug: str, closed: str, older: int) -> dict[str, str]:
+def readers_part(server, desk, slug: str) -> int:
+    """A callout under the newest update, questions taken, a question answered in an update,
+    an answer waiting on the desk, and a line of the desk's chat."""
+    newest = httpx.get(f"{server.url}/api/stories/{slug}/updates?limit=1").json()["updates"][0]["id"]
+    json = {"Accept": "application/json"}
+    callout = desk.post(f"/admin/stories/{slug}/updates/{newest}/callout", {
+        "prompt": "Were you there?", "want_name": "1", "want_contact": "1", "want_consent": "1",
+        "closes_in": "1440"}, headers=json).json()["id"]
+    questions = desk.post(f"/admin/stories/{slug}/questions", {"prompt": "Ask us", "want_name": "1",
+                                                                "want_consent": "1"}, headers=json).json()["id"]
+    for to in (questions, callout):
+        sent = httpx.post(f"{server.url}/stories/{slug}/callouts/{to}/answers",
+                          data={"text": "Is the bridge open?", "name": "Sam", "consent": "1"}, headers=json)
+        assert sent.status_code == 201, sent.text
+    first = min(int(n) for n in re.findall(r'id="submission-(\d+)"', desk.http.get(f"/admin/stories/{slug}").text))
+    used = desk.post(f"/admin/stories/{slug}/submissions/{first}/use", {"body": "Not yet.", "with_name": "1"},
+                     headers=json)
+    assert used.status_code == 201, used.text
+    desk.post(f"/admin/stories/{slug}/chat", {"text": "Check the bridge."}, headers=json)
+    return callout
+
+
+def reader_paths(slug: str, closed: str, callout: int, older: int) -> dict[str, str]:
     return {
         "story": f"/stories/{slug}",
         "older page": f"/stories/{slug}?before={older}",
@@ -53,6 +82,7 @@ def reader_paths(slug: str, closed: str, older: int) -> dict[str, str]:
         "search, nothing found": f"/stories/{slug}?q=zebra",
         "closed story": f"/stories/{closed}",
         "embed": f"/stories/{slug}/embed",
+        "callout": f"/stories/{slug}/callouts/{callout}",
     }
 
 
@@ -64,9 +94,9 @@ def pages(server, site) -> list[tuple[str, str, str, bool]]:
     """(language, name, path, logged in) for every page we check."""
     found = [("en", "index", "/", False), ("en", "not found", "/stories/no-such-story", False),
              ("en", "login", "/login", False)]
-    for language, (slug, closed) in site["stories"].items():
+    for language, (slug, closed, callout) in site["stories"].items():
         older = httpx.get(f"{server.url}/api/stories/{slug}/updates?limit=50").json()["updates"][-1]["id"]
-        found += [(language, name, path, False) for name, path in reader_paths(slug, closed, older).items()]
+        found += [(language, name, path, False) for name, path in reader_paths(slug, closed, callout, older).items()]
         found += [(language, name, path, True) for name, path in desk_paths(slug).items()]
     return found
 
