@@ -161,3 +161,21 @@ def test_desk_forms_that_are_not_utf8_are_refused_and_nothing_stored(server, sto
     r = desk.http.post(f"/admin/stories/{story}/updates", content=csrf + b"&body=caf%C3%A9+au+lait", headers=form)
     assert r.status_code == 303
     assert stored(server, story)[0]["body"] == "café au lait"
+
+
+@pytest.mark.parametrize("path", [
+    "/api/stories/{slug}/updates/{id}", "/api/stories/{slug}/updates/{id}/revisions",
+    "/stories/{slug}/updates/{id}/history", "/stories/{slug}/polls/{id}", "/stories/{slug}/callouts/{id}",
+])
+def test_an_id_too_long_for_any_database_is_not_found(server, path):
+    slug = server.new_story("Long ids")["slug"]
+    for too_long in (2**63 + 1, 10**18, 10**40):
+        r = httpx.get(server.url + path.format(slug=slug, id=too_long), headers={"Accept": "application/json"})
+        assert r.status_code == 404, (path, too_long, r.text)
+
+
+def test_an_update_id_too_long_is_refused_by_every_write(server):
+    slug = server.new_story("Long ids, written")["slug"]
+    for method, suffix in (("PATCH", ""), ("DELETE", ""), ("POST", "/restore")):
+        r = server.api(method, f"/api/stories/{slug}/updates/{2**63 + 1}{suffix}", {"body": "x"} if method == "PATCH" else None)
+        assert r.status_code == 404, (method, suffix, r.text)
