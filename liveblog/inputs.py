@@ -128,20 +128,30 @@ Headline = Annotated[Text, StringConstraints(max_length=MAX_HEADLINE)]
 MAX_SCHEDULE_AHEAD = timedelta(days=366)
 
 
-def _publish_at(value: datetime | None) -> datetime | None:
-    """A time to publish at: in the future, within a year, kept in UTC."""
-    if value is None:
-        return None
+def _ahead(value: datetime, latest: timedelta, outside: Message, passed: Message, too_far: Message,
+           earliest: timedelta = timedelta(0)) -> datetime:
+    """A moment that must come after `earliest` from now and within `latest`, kept in UTC;
+    each way of missing it refused with its own sentence."""
     try:
         value = value.astimezone(timezone.utc)
     except OverflowError:  # 9999-12-31T23:00-05:00 is past the end of the calendar in UTC
-        raise ValueError(Message("That time is outside the calendar; give a time within a year from now")) from None
+        raise ValueError(outside) from None
     now = datetime.now(timezone.utc)
-    if value <= now:
-        raise ValueError(Message("That time has passed; give a time in the future, or post without one to publish now"))
-    if value > now + MAX_SCHEDULE_AHEAD:
-        raise ValueError(Message("Schedule at most a year ahead"))
+    if value <= now + earliest:
+        raise ValueError(passed)
+    if value > now + latest:
+        raise ValueError(too_far)
     return value
+
+
+def _publish_at(value: datetime | None) -> datetime | None:
+    """A time to publish at: in the future, within a year."""
+    if value is None:
+        return None
+    return _ahead(value, MAX_SCHEDULE_AHEAD,
+                  Message("That time is outside the calendar; give a time within a year from now"),
+                  Message("That time has passed; give a time in the future, or post without one to publish now"),
+                  Message("Schedule at most a year ahead"))
 
 
 class UpdateIn(_Input):
@@ -244,17 +254,11 @@ class PollIn(_Input):
 
     @field_validator("closes_at")
     @classmethod
-    def _ahead(cls, value: datetime) -> datetime:
-        try:
-            value = value.astimezone(timezone.utc)
-        except OverflowError:
-            raise ValueError(Message("That time is outside the calendar; give a time within a month from now")) from None
-        now = datetime.now(timezone.utc)
-        if value < now + MIN_POLL_OPEN:
-            raise ValueError(Message("Give a closing time at least a minute from now"))
-        if value > now + MAX_POLL_OPEN:
-            raise ValueError(Message("A poll may stay open for at most a month"))
-        return value
+    def _closes(cls, value: datetime) -> datetime:
+        return _ahead(value, MAX_POLL_OPEN,
+                      Message("That time is outside the calendar; give a time within a month from now"),
+                      Message("Give a closing time at least a minute from now"),
+                      Message("A poll may stay open for at most a month"), earliest=MIN_POLL_OPEN)
 
 
 class VoteIn(_Input):
@@ -303,19 +307,13 @@ class CalloutIn(_Input):
 
     @field_validator("closes_at")
     @classmethod
-    def _ahead(cls, value: datetime | None) -> datetime | None:
+    def _closes(cls, value: datetime | None) -> datetime | None:
         if value is None:
             return None
-        try:
-            value = value.astimezone(timezone.utc)
-        except OverflowError:
-            raise ValueError(Message("That time is outside the calendar; give a time within a month from now")) from None
-        now = datetime.now(timezone.utc)
-        if value <= now:
-            raise ValueError(Message("That time has passed; give a time in the future"))
-        if value > now + MAX_CALLOUT_OPEN:
-            raise ValueError(Message("A callout may stay open for at most a month"))
-        return value
+        return _ahead(value, MAX_CALLOUT_OPEN,
+                      Message("That time is outside the calendar; give a time within a month from now"),
+                      Message("That time has passed; give a time in the future"),
+                      Message("A callout may stay open for at most a month"))
 
     @property
     def fields(self) -> str:

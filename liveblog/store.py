@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, NamedTuple, TypeVar
+from urllib.parse import urlsplit
 
 from sqlalchemy import and_, case, column, delete, func, or_, text, tuple_
 from sqlalchemy import update as sql_update
@@ -100,12 +101,6 @@ def slugify(text: str) -> str:
 
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-
-
-def _host(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    return urlsplit(url).netloc
 
 
 def token_digest(token: str) -> str:
@@ -1124,6 +1119,10 @@ class Store(CalloutStore):
             s.flush()
         return Written(link, story.id)
 
+    def link(self, link_id: int) -> SyndicationLink | None:
+        with self._reading() as s:
+            return s.get(SyndicationLink, link_id)
+
     def links(self, slug: str | None = None) -> list[SyndicationLink]:
         """Every link (or one story's), oldest first."""
         with self._reading() as s:
@@ -1182,12 +1181,12 @@ class Store(CalloutStore):
                     update.status, update.deleted_at = "published", None
                     s.add(update)
                     s.flush()
-                    return Written(update, story.id, self._append(s, story.id, UpdatePosted.of(update, story.slug, story.language)))
+                    return Written(update, story.id, self._append(s, story.id, self._shown(s, story, update, UpdatePosted)))
                 if update is not None:
                     return Written(None, story.id)
-                host = _host(link.url)
                 update = Update(story_id=story.id, body=render.plain_text(html), body_html=html, headline=headline,
-                                author=f"syndication:{host}"[:120], byline=str(data.get("author", ""))[:120],
+                                author=f"syndication:{urlsplit(link.url).netloc}"[:120],
+                                byline=str(data.get("author", ""))[:120],
                                 key_event=bool(data.get("key_event")), source_url=link.url[:500],
                                 status="draft" if link.approval else "published")
                 s.add(update)
@@ -1196,7 +1195,7 @@ class Store(CalloutStore):
                 self._index(s, update)
                 if link.approval:
                     return Written(update, story.id, desk_event_id=self._append_desk(s, story, update))
-                return Written(update, story.id, self._append(s, story.id, UpdatePosted.of(update, story.slug, story.language)))
+                return Written(update, story.id, self._append(s, story.id, self._shown(s, story, update, UpdatePosted)))
             if update is None or update.status not in ("published", "draft"):
                 return Written(None, story.id)
             if kind == "edit":
@@ -1217,7 +1216,7 @@ class Store(CalloutStore):
                 s.add(update)
                 s.flush()
             if update.status == "published":
-                return Written(update, story.id, self._append(s, story.id, UpdateEdited.of(update, story.slug, story.language)))
+                return Written(update, story.id, self._append(s, story.id, self._shown(s, story, update, UpdateEdited)))
             return Written(update, story.id, desk_event_id=self._append_desk(s, story, update))
 
     def ping(self) -> None:

@@ -79,7 +79,7 @@ class Follower:
     async def _read(self, link_id: int) -> float | None:
         """Read the producer's stream until it ends; the wait before the next read, None for backoff."""
         store, newsroom = self.services.store, self.services.newsroom
-        link = next((link for link in await to_thread.run_sync(store.links) if link.id == link_id), None)
+        link = await to_thread.run_sync(store.link, link_id)
         if link is None:
             return CLOSED_SECONDS
         # Always a Last-Event-ID, 0 at first: the whole story so far, then live.

@@ -161,7 +161,7 @@ async def create_source(request: Request) -> Response:
     slug = request.path_params["slug"]
     if data.url.rstrip("/") == f"{base_url(request)}/stories/{slug}":
         raise Invalid({"url": Message("A story cannot follow itself; give another newsroom's story.")})
-    link = await svc.newsroom.follow_source(author, request.path_params["slug"], data)
+    link = await svc.newsroom.follow_source(author, slug, data)
     return api_json(_source_json(link), 201)
 
 

@@ -40,6 +40,7 @@ from .from_readers import client_address, same_origin, window
 from .reader import page
 
 NOT_FROM_HERE = Message("Answers are taken from this site's own pages only.")
+SENT = Message("Thank you: the newsroom has what you sent. Only its editors see it.")
 TRAP = "website"  # the field people never see (templates/_callout.html)
 CLOSES_IN = (60, 360, 1440, 10080)  # minutes, as the desk's form offers them ("": with the story)
 
@@ -99,10 +100,10 @@ async def send(request: Request) -> Response:
         else:
             form = await read_form(request)
             data, trapped = _submission_input(form), bool(form.get(TRAP, "").strip())
-        window(request, "submission_limit", _too_many).take(client_address(request),
-                                                             svc.settings.max_submissions_per_address)
+        address = client_address(request)
+        window(request, "submission_limit", _too_many).take(address, svc.settings.max_submissions_per_address)
         if not trapped:
-            await svc.newsroom.send(slug, callout_id, data, client_address(request))
+            await svc.newsroom.send(slug, callout_id, data, address)
     except Invalid as exc:
         if wants_json(request) or not form:
             raise
@@ -112,9 +113,6 @@ async def send(request: Request) -> Response:
         language = i18n.negotiate(request.headers.get("accept-language"))
         return JSONResponse({"sent": True, "message": i18n.said(SENT, language)}, status_code=201)
     return RedirectResponse(f"/stories/{slug}/callouts/{callout_id}?sent=1", status_code=303)
-
-
-SENT = Message("Thank you: the newsroom has what you sent. Only its editors see it.")
 
 
 # -- the desk -------------------------------------------------------------------------
