@@ -112,7 +112,7 @@ def create_app(settings: Settings | None = None, background=(), prepare=None) ->
     stream = grip.GripStream(EventStream(hub), hub, edge) if edge else EventStream(hub)
     pages = PageCache(store, hub.backend)
     hub.watchers.append(pages.notice)
-    services = Services(settings, store, hub, Newsroom(store, hub), pages)
+    services = Services(settings, store, hub, Newsroom(store, hub, settings.media_dir, settings.reader_media_dir), pages)
 
     @asynccontextmanager
     async def lifespan(app):

@@ -167,10 +167,10 @@ class BadJSON(LiveblogError):
 
 
 class ImageRefused(Invalid):
-    """The upload is not an image we keep; `errors` says why, under the field `file`."""
+    """The upload is not an image we keep; `errors` says why, under its field (`file`)."""
 
-    def __init__(self, message: str, status_code: int = 422):
-        super().__init__({"file": message})
+    def __init__(self, message: str, status_code: int = 422, field: str = "file"):
+        super().__init__({field: message})
         self.status_code = status_code
 
 

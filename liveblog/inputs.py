@@ -18,6 +18,7 @@ from pydantic import (
     StrictBool,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
 from typing_extensions import Annotated
@@ -40,10 +41,13 @@ BODY_SECONDS = 60.0
 UPLOAD_SECONDS = 300.0
 UPLOAD_PATH = "/api/media"
 DESK_UPLOAD_PATH = re.compile(r"^/admin/stories/[^/]+/media$")  # the desk's own upload form
+ANSWERS_PATH = re.compile(r"^/stories/[^/]+/callouts/[0-9]+/answers$")  # a reader's, with a photo
 MAX_HEADLINE = 300
 MAX_JSON_DEPTH = 16  # our bodies are two levels deep; far more is an attack on the parser
 
 Text = Annotated[str, StringConstraints(strict=True, strip_whitespace=True)]
+# A form that is not UTF-8, holds NUL or is not the multipart it says it is (422).
+UNREADABLE_FORM = Message("This form could not be read; reload the page and send it again.")
 
 
 class _Input(BaseModel):
@@ -284,8 +288,9 @@ MAX_READER_TEXT = 5000
 MAX_READER_NAME = 120
 MAX_CONTACT = 200
 MAX_CHAT = 2000
+MAX_IMAGE_TEXT = 500  # an image's description (alt) and caption
 # What a callout may ask for: the reader's words are always asked for.
-CALLOUT_FIELDS = ("text", "name", "contact", "consent")
+CALLOUT_FIELDS = ("text", "name", "contact", "consent", "image")
 MAX_CALLOUT_OPEN = timedelta(days=31)
 
 
@@ -300,7 +305,7 @@ class CalloutIn(_Input):
     asks, which fields (besides the reader's words), and when it closes (None: with the story)."""
 
     prompt: Annotated[Text, StringConstraints(max_length=MAX_PROMPT)]
-    wants: list[Literal["name", "contact", "consent"]] = []
+    wants: list[Literal["name", "contact", "consent", "image"]] = []
     closes_at: AwareDatetime | None = None
 
     check_prompt = field_validator("prompt")(classmethod(lambda cls, v: _said_something(v)))
@@ -342,8 +347,18 @@ class SubmissionUse(_Input):
     headline: Headline = ""
     key_event: StrictBool = False
     with_name: StrictBool = False
+    with_image: StrictBool = False
+    image_alt: Annotated[Text, StringConstraints(max_length=MAX_IMAGE_TEXT)] = ""
+    image_caption: Annotated[Text, StringConstraints(max_length=MAX_IMAGE_TEXT)] = ""
 
     check_body = field_validator("body")(classmethod(lambda cls, v: _body_given(v)))
+
+    @field_validator("image_alt")
+    @classmethod
+    def _described(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("with_image") and not value:
+            raise ValueError(Message("Describe the photo for readers who cannot see it"))
+        return value
 
 
 class ChatIn(_Input):
@@ -438,9 +453,13 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
     return errors
 
 
-def is_upload(path: str) -> bool:
-    """An image upload's path, which gets the larger cap: the API's, or a desk's."""
-    return path == UPLOAD_PATH or DESK_UPLOAD_PATH.match(path) is not None
+def is_upload(path: str, content_type: bytes = b"") -> bool:
+    """A request that may carry an image, which gets the larger cap: the API's upload, a
+    desk's, or a reader's answer to a callout sent as multipart (its other forms keep the
+    small cap)."""
+    if path == UPLOAD_PATH or DESK_UPLOAD_PATH.match(path) is not None:
+        return True
+    return content_type.startswith(b"multipart/form-data") and ANSWERS_PATH.match(path) is not None
 
 
 def whole_number(raw: str) -> int | None:
@@ -480,7 +499,8 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        upload = is_upload(scope["path"])
+        content_type = next((value for name, value in scope["headers"] if name == b"content-type"), b"")
+        upload = is_upload(scope["path"], content_type.lower())
         limit = self.upload_limit if upload else self.limit
         allowed = UPLOAD_SECONDS if upload else BODY_SECONDS
         deadline = asyncio.get_running_loop().time() + allowed

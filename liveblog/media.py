@@ -14,6 +14,7 @@ import ctypes
 import hashlib
 import os
 import re
+import shutil
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -212,9 +213,45 @@ def _save(data: bytes, media_dir: Path) -> str:
     # The full-size file last: once `name` exists, every narrower file does too.
     for variant in variants(name):
         path = media_dir / variant.name
-        if not path.exists():
+        if path.exists():
+            os.utime(path)  # kept again: as new as this upload, for forget_unused
+        else:
             _write_atomically(path, _encode(image, variant.width, ext, icc))
     return name
+
+
+def publish(name: str, source: Path, media_dir: Path) -> None:
+    """Copy every width of the image `name` from `source` (where readers' images wait)
+    into `media_dir`, the full-size file last, as save_image writes them."""
+    media_dir.mkdir(parents=True, exist_ok=True)
+    for variant in variants(name):
+        path = media_dir / variant.name
+        if not path.exists():
+            fd, tmp = tempfile.mkstemp(dir=media_dir, prefix=".upload-")
+            os.close(fd)
+            try:
+                shutil.copyfile(source / variant.name, tmp)
+                os.chmod(tmp, 0o644)
+                os.replace(tmp, path)
+            except BaseException:
+                os.unlink(tmp)
+                raise
+
+
+def forget_unused(media_dir: Path, kept_since: float, in_use: set[str]) -> int:
+    """Delete the images in `media_dir` last stored before `kept_since` (a Unix time) that
+    no name in `in_use` refers to, every width of each; how many images went. Readers'
+    images go this way once their answers are deleted, and so do any whose answer was
+    never stored (the callout closed as the image was being checked)."""
+    gone = 0
+    for path in Path(media_dir).glob("*"):
+        match = NAME_RE.match(path.name)
+        if match is None or path.name in in_use or path.stat().st_mtime >= kept_since:
+            continue
+        for variant in variants(path.name):
+            (path.parent / variant.name).unlink(missing_ok=True)
+        gone += 1
+    return gone
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

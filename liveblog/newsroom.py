@@ -19,10 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any, TypeVar
 
 from anyio import to_thread
 
+from . import media
 from .errors import Forbidden, Invalid, LiveblogError, UpdateNotFound
 from .fanout import Hub
 from .i18n import Message
@@ -85,9 +87,12 @@ def _contributor_may_change(author: Author) -> Callable[[Update], None]:
 
 
 class Newsroom:
-    def __init__(self, store: Store, hub: Hub):
+    def __init__(self, store: Store, hub: Hub, media_dir: Path = Path("media"),
+                 reader_media_dir: Path = Path("media-from-readers")):
         self.store = store
         self.hub = hub
+        self.media_dir = media_dir  # images readers see
+        self.reader_media_dir = reader_media_dir  # images readers sent, for the desk only
         self.tally = Tally(self.count_poll)
 
     async def _write(self, fn: Callable[..., Written[T]], *args: Any, **kwargs: Any) -> T:
@@ -309,16 +314,28 @@ class Newsroom:
         require_editor(author, "close a callout")
         return await self._write(self.store.close_callout, slug, callout_id)
 
-    async def send(self, slug: str, callout_id: int, data: SubmissionIn, address: str) -> Submission:
+    async def send(self, slug: str, callout_id: int, data: SubmissionIn, address: str,
+                   image: str | None = None) -> Submission:
         """A reader's answer or question: to the desk only (no author; the web layer has
-        bounded it by size, rate and trap field)."""
+        bounded it by size, rate and trap field, and stored its image, checked and
+        re-encoded, among the readers' images)."""
         return await self._write(self.store.add_submission, slug, callout_id, data.text, data.name, data.contact,
-                                 data.consent, address)
+                                 data.consent, address, image)
 
     async def use_submission(self, author: Author, slug: str, submission_id: int, data: SubmissionUse) -> Update:
-        """Publish what a reader sent, quoted in an update with the editor's words."""
+        """Publish what a reader sent, quoted in an update with the editor's words; with
+        their image, it is copied among the images readers see first, then shown in the
+        update with the editor's description."""
         require_editor(author, "publish a reader's words")
-        return await self._write(self.store.use_submission, slug, submission_id, data.body, author.name,
+        body = data.body
+        if data.with_image:
+            submission, _ = await to_thread.run_sync(self.store.submission, slug, submission_id)
+            if not submission.image:
+                raise Invalid({"with_image": Message("This reader sent no photo.")})
+            await to_thread.run_sync(media.publish, submission.image, self.reader_media_dir, self.media_dir)
+            figure = media.describe(submission.image, "", data.image_alt, data.image_caption)["html"]
+            body = f"{body.rstrip()}\n\n{figure}"
+        return await self._write(self.store.use_submission, slug, submission_id, body, author.name,
                                  author.byline, data.headline, data.key_event, data.with_name)
 
     async def dismiss_submission(self, author: Author, slug: str, submission_id: int) -> Submission:
@@ -328,7 +345,10 @@ class Newsroom:
     async def forget_submissions(self, keep_days: int, now: datetime | None = None) -> int:
         """Delete what readers sent more than `keep_days` ago (the scheduler, now and then)."""
         before = (now or utcnow()) - timedelta(days=keep_days)
-        return await to_thread.run_sync(self.store.forget_submissions, before)
+        gone = await to_thread.run_sync(self.store.forget_submissions, before)
+        in_use = await to_thread.run_sync(self.store.submission_images)
+        await to_thread.run_sync(media.forget_unused, self.reader_media_dir, before.timestamp(), in_use)
+        return gone
 
     # -- the desk's chat ---------------------------------------------------------------
 

@@ -31,6 +31,9 @@ class Settings:
     secret_key: str = ""
     public_url: str = ""
     media_dir: Path = Path("media")
+    # Images readers send with their answers, for editors only until one is published
+    # (then copied into media_dir). Never served to readers; by default beside media_dir.
+    reader_media_dir: Path = Path("media-from-readers")
     metrics_token: str = ""  # when set, /metrics answers anyone with it; else only localhost
     # How long failed logins are remembered (and a throttled name or address refused).
     login_window_seconds: float = 900.0
@@ -143,13 +146,15 @@ class Settings:
         publisher_logo = get("PUBLISHER_LOGO", "")
         if publisher_logo and urlsplit(publisher_logo).scheme not in ("http", "https"):
             raise SettingsError(f"LIVEBLOG_PUBLISHER_LOGO: {publisher_logo!r} must be an http:// or https:// URL")
+        media_dir = Path(get("MEDIA_DIR", str(cls.media_dir)))
         return cls(
             database_url=database_url,
             publisher_logo=publisher_logo,
             broadcast_url=broadcast_url,
             secret_key=secret_key,
             public_url=public_url,
-            media_dir=Path(get("MEDIA_DIR", str(cls.media_dir))),
+            media_dir=media_dir,
+            reader_media_dir=Path(get("READER_MEDIA_DIR", str(media_dir.parent / f"{media_dir.name}-from-readers"))),
             metrics_token=get("METRICS_TOKEN", ""),
             login_window_seconds=login_window_seconds,
             audience_seconds=audience_seconds,

@@ -117,9 +117,10 @@ class CalloutStore:
     # -- what readers send -------------------------------------------------------------
 
     def add_submission(self, slug: str, callout_id: int, text: str, name: str, contact: str, consent: bool,
-                       address: str, now: datetime | None = None) -> Written[Submission]:
+                       address: str, image: str | None = None, now: datetime | None = None) -> Written[Submission]:
         """A reader's answer or question, for the desk: only the fields the callout asked for
-        are kept. Refused (409) once it is closed."""
+        are kept (`image`: the name of their image, stored with the readers' images).
+        Refused (409) once it is closed."""
         now = now or utcnow()
         with self._writing() as s:
             story = self._locked_story(s, slug)
@@ -130,6 +131,7 @@ class CalloutStore:
             submission = Submission(
                 callout_id=callout.id, story_id=story.id, text=text, name=name if "name" in asks else "",
                 contact=contact if "contact" in asks else "", consent=consent and "consent" in asks, address=address,
+                image=image if "image" in asks else None,
             )
             s.add(submission)
             s.flush()
@@ -198,6 +200,11 @@ class CalloutStore:
             s.flush()
             desk_event_id = self._append_desk_entry(s, story.id, SubmissionChanged.of(submission, slug))
         return Written(submission, story.id, desk_event_id=desk_event_id)
+
+    def submission_images(self) -> set[str]:
+        """The images of every answer still kept (the rest may be deleted)."""
+        with self._reading() as s:
+            return set(s.exec(select(Submission.image).where(Submission.image.is_not(None))))
 
     def forget_submissions(self, sent_before: datetime) -> int:
         """Delete what readers sent before `sent_before`, whatever became of it (an update

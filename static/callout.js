@@ -2,20 +2,33 @@
 // posts and the server answers with the callout's page; with it, what the reader wrote
 // goes by fetch and a thank-you takes the form's place. What they type is kept while the
 // stream replaces the update around the form (an edit of its text, a pin), so a reader
-// halfway through an answer loses nothing; a closed story takes no more answers.
+// halfway through an answer loses nothing, nor the photo they chose; a closed story
+// takes no more answers. A form that asks for a photo is sent as multipart.
 import { onApplied, onStatus } from "./signals.js";
 import { say } from "./text.js";
 
-const typed = new Map(); // callout id → [[field, value or checked]] as last typed
+const typed = new Map(); // callout id → [[field, value, checked or files]] as last typed
 
 function calloutOf(form) {
   const section = form.closest("section.callout[data-callout]");
   return section && section.dataset.callout;
 }
 
+function kept(el) {
+  if (el.type === "checkbox") return el.checked;
+  return el.type === "file" ? Array.from(el.files) : el.value;
+}
+
 function remember(form) {
   typed.set(calloutOf(form), Array.from(form.elements).filter((el) => el.name && el.name !== "website")
-    .map((el) => [el.name, el.type === "checkbox" ? el.checked : el.value]));
+    .map((el) => [el.name, kept(el)]));
+}
+
+function chooseAgain(field, files) {
+  if (!files.length || field.files.length || typeof DataTransfer !== "function") return;
+  const chosen = new DataTransfer();
+  files.forEach((file) => chosen.items.add(file));
+  field.files = chosen.files;
 }
 
 // A form rendered afresh by the stream gets back what the reader had typed in it.
@@ -28,6 +41,7 @@ function refill() {
       const field = form.elements[name];
       if (!field) continue;
       if (field.type === "checkbox") field.checked = value;
+      else if (field.type === "file") chooseAgain(field, value);
       else if (!field.value) field.value = value;
     }
   });
@@ -53,7 +67,7 @@ async function send(form) {
     const response = await fetch(form.action, {
       method: "POST",
       headers: { Accept: "application/json" },
-      body: new URLSearchParams(new FormData(form)),
+      body: form.enctype === "multipart/form-data" ? new FormData(form) : new URLSearchParams(new FormData(form)),
       credentials: "same-origin",
     });
     const data = await response.json().catch(() => null);

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from checkers import axe, need_axe, need_vnu, vnu
 from desk import PASSWORD, Desk, make_editor
+from stand_ins import jpeg
 
 pytestmark = pytest.mark.browser
 
@@ -52,17 +53,18 @@ def site(server):
 
 
 def readers_part(server, desk, slug: str) -> int:
-    """A callout under the newest update, questions taken, a question answered in an update,
-    an answer waiting on the desk, and a line of the desk's chat."""
+    """A callout (asking for a photo) under the newest update, questions taken, a question
+    answered in an update, an answer with a photo waiting on the desk, and a line of the
+    desk's chat."""
     newest = httpx.get(f"{server.url}/api/stories/{slug}/updates?limit=1").json()["updates"][0]["id"]
     json = {"Accept": "application/json"}
     callout = desk.post(f"/admin/stories/{slug}/updates/{newest}/callout", {
-        "prompt": "Were you there?", "want_name": "1", "want_contact": "1", "want_consent": "1",
+        "prompt": "Were you there?", "want_name": "1", "want_contact": "1", "want_consent": "1", "want_image": "1",
         "closes_in": "1440"}, headers=json).json()["id"]
     questions = desk.post(f"/admin/stories/{slug}/questions", {"prompt": "Ask us", "want_name": "1",
                                                                 "want_consent": "1"}, headers=json).json()["id"]
-    for to in (questions, callout):
-        sent = httpx.post(f"{server.url}/stories/{slug}/callouts/{to}/answers",
+    for to, files in ((questions, None), (callout, {"image": ("bridge.jpg", jpeg(640, 480), "image/jpeg")})):
+        sent = httpx.post(f"{server.url}/stories/{slug}/callouts/{to}/answers", files=files,
                           data={"text": "Is the bridge open?", "name": "Sam", "consent": "1"}, headers=json)
         assert sent.status_code == 201, sent.text
     first = min(int(n) for n in re.findall(r'id="submission-(\d+)"', desk.http.get(f"/admin/stories/{slug}").text))

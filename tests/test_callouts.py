@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import httpx
 import pytest
@@ -17,6 +19,7 @@ from sqlalchemy import text
 
 from desk import Desk, hidden, make_editor
 from servers import server_env, wait_until
+from stand_ins import jpeg
 
 CONTACT = "witness-4821@example.org"
 WORDS = "The water reached the second step of the town hall at noon."
@@ -45,10 +48,23 @@ def add_callout(desk, slug: str, update_id: int, **fields) -> dict:
     return r.json()
 
 
-def send(server, slug: str, callout: int, as_json: bool = True, **fields) -> httpx.Response:
+def send(server, slug: str, callout: int, as_json: bool = True, image: bytes | None = None,
+         **fields) -> httpx.Response:
+    """A reader's answer, as their browser sends it: multipart when it carries a photo."""
     data = {"text": WORDS, "name": "Ana Ruiz", "contact": CONTACT, "consent": "1", **fields}
     headers = {"Accept": "application/json"} if as_json else {}
-    return httpx.post(f"{server.url}/stories/{slug}/callouts/{callout}/answers", data=data, headers=headers)
+    files = {"image": ("IMG_2041.jpg", image, "image/jpeg")} if image is not None else None
+    return httpx.post(f"{server.url}/stories/{slug}/callouts/{callout}/answers", data=data, files=files,
+                      headers=headers)
+
+
+def reader_images(server) -> set[str]:
+    folder = Path(server.env["LIVEBLOG_MEDIA_DIR"] + "-from-readers")
+    return {p.name for p in folder.iterdir()} if folder.is_dir() else set()
+
+
+def submission_ids(desk, slug: str) -> list[int]:
+    return sorted(int(i) for i in re.findall(r'id="submission-(\d+)"', desk.http.get(f"/admin/stories/{slug}").text))
 
 
 def desk_stream(server, slug: str) -> str:
@@ -201,20 +217,26 @@ def test_csv_export_and_the_days_answers_are_kept(start_app_server, tmp_path):
     d = Desk(server)
     d.login(make_editor(server))
     slug = server.new_story("Transit strike")["slug"]
-    callout = add_callout(d, slug, server.post(slug, "No trains today.")["id"])["id"]
+    callout = add_callout(d, slug, server.post(slug, "No trains today.")["id"], want_image="1")["id"]
     send(server, slug, callout, text="=HYPERLINK(\"http://x\")", name="Lee")
-    send(server, slug, callout, text="Buses are full.", consent="")
+    send(server, slug, callout, text="Buses are full.", consent="", image=jpeg(400, 300))
     r = d.http.get(f"/admin/stories/{slug}/callouts/{callout}/answers.csv")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(r.text)))
     assert [row["text"] for row in rows] == ["'=HYPERLINK(\"http://x\")", "Buses are full."]
     assert rows[0]["contact"] == CONTACT and rows[0]["consent"] == "yes" and rows[1]["consent"] == "no"
+    assert rows[0]["image"] == "" and rows[1]["image"] in reader_images(server)
     assert httpx.get(f"{server.url}/admin/stories/{slug}/callouts/{callout}/answers.csv").status_code in (303, 401)
 
-    # One answer is older than its days: the sweep at the next start deletes it, contact and all.
+    # One answer is older than its days: the sweep at the next start deletes it, contact,
+    # photo and all.
+    old = datetime.now(timezone.utc) - timedelta(days=8)
     with server._store().engine.begin() as connection:
-        connection.execute(text("UPDATE submission SET created_at = :old WHERE text = 'Buses are full.'"),
-                           {"old": datetime.now(timezone.utc) - timedelta(days=8)})
+        connection.execute(text("UPDATE submission SET created_at = :old WHERE text = 'Buses are full.'"), {"old": old})
+    folder = Path(server.env["LIVEBLOG_MEDIA_DIR"] + "-from-readers")
+    for photo in folder.iterdir():
+        os.utime(photo, (old.timestamp(), old.timestamp()))
+    assert len(reader_images(server)) == 2  # the photo, in both its widths
     server.stop()
     server = start_app_server(server_env(tmp_path, LIVEBLOG_SUBMISSION_DAYS="7"))
     d = Desk(server)
@@ -226,6 +248,7 @@ def test_csv_export_and_the_days_answers_are_kept(start_app_server, tmp_path):
         return texts if len(texts) == 1 else None
 
     assert wait_until(kept, 15, "the old answer to be deleted") == ["'=HYPERLINK(\"http://x\")"]
+    wait_until(lambda: reader_images(server) == set(), 15, "its photo to be deleted")
 
 
 def test_the_desk_chat_reaches_every_desk_and_no_reader(server, desk, sse):
@@ -247,3 +270,87 @@ def test_the_desk_chat_reaches_every_desk_and_no_reader(server, desk, sse):
     empty = contributor.post(f"/admin/stories/{slug}/chat", {"text": "   "}, headers={"Accept": "application/json"})
     assert empty.status_code == 422 and "text" in empty.json()["errors"]
     assert httpx.post(f"{server.url}/admin/stories/{slug}/chat", data={"text": "hi"}).status_code in (401, 403)
+
+
+def test_a_readers_photo_reaches_the_desk_only_and_is_published_with_its_description(server, desk, sse):
+    slug = server.new_story("Hailstorm")["slug"]
+    callout = add_callout(desk, slug, server.post(slug, "Hail the size of eggs.")["id"], want_image="1")["id"]
+    page = reader_page(server, slug)
+    assert 'enctype="multipart/form-data"' in page and 'name="image" type="file"' in page
+
+    queue = sse(desk_stream(server, slug), headers={"Authorization": f"Bearer {server.token}"}).wait_open()
+    r = send(server, slug, callout, image=jpeg(1200, 800), text="Our car after ten minutes of it.")
+    assert r.status_code == 201, r.text
+    arrived = next(e for e in queue.wait(1) if e.event == "submission").json
+    item = desk.http.get(f"/admin/stories/{slug}/submissions/{arrived['id']}", headers={"Accept": "application/json"})
+    image_url = f"/admin/stories/{slug}/submissions/{arrived['id']}/image"
+    assert f'src="{image_url}"' in item.json()["html"]
+
+    # The photo is the desk's: editors get it, never cached; readers cannot, by any name.
+    photo = desk.http.get(image_url)
+    assert photo.status_code == 200 and photo.headers["content-type"] == "image/jpeg"
+    assert photo.headers["cache-control"] == "no-store"
+    assert httpx.get(server.url + image_url).status_code in (303, 401)
+    (name,) = [row["image"] for row in csv.DictReader(io.StringIO(
+        desk.http.get(f"/admin/stories/{slug}/callouts/{callout}/answers.csv").text))]
+    assert name.endswith("-1200x800.jpg") and name in reader_images(server)
+    assert httpx.get(f"{server.url}/media/{name}").status_code == 404
+    digest = name.split("-")[0]
+    for path in (f"/stories/{slug}", f"/stories/{slug}/embed", f"/stories/{slug}/feed.atom",
+                 f"/api/stories/{slug}/updates"):
+        assert digest not in httpx.get(server.url + path).text
+
+    # Published with it only once described for readers who cannot see it.
+    use = f"/admin/stories/{slug}/submissions/{arrived['id']}/use"
+    refused = desk.post(use, {"body": "Readers send us what the hail did.", "with_image": "1"},
+                        headers={"Accept": "application/json"})
+    assert refused.status_code == 422 and "image_alt" in refused.json()["errors"]
+    assert digest not in reader_page(server, slug)
+    used = desk.post(use, {"body": "Readers send us what the hail did.", "with_image": "1",
+                           "image_alt": "A car roof dented all over by hail", "image_caption": "Sent by a reader"},
+                     headers={"Accept": "application/json"})
+    assert used.status_code == 201, used.text
+    page = reader_page(server, slug)
+    assert f'src="/media/{name}"' in page and 'alt="A car roof dented all over by hail"' in page
+    assert "Sent by a reader" in page and "Our car after ten minutes of it." in page
+    served = httpx.get(f"{server.url}/media/{name}")
+    assert served.status_code == 200 and served.content == photo.content
+
+    # An answer without a photo cannot be published "with" one.
+    send(server, slug, callout, text="Hail stopped here at six.")
+    plain = submission_ids(desk, slug)[-1]
+    r = desk.post(f"/admin/stories/{slug}/submissions/{plain}/use",
+                  {"body": "It stopped.", "with_image": "1", "image_alt": "Nothing"}, headers={"Accept": "application/json"})
+    assert r.status_code == 422 and "with_image" in r.json()["errors"]
+
+
+def test_bad_photos_are_refused_with_the_words_kept_and_nothing_stored(server, desk):
+    slug = server.new_story("Sandstorm")["slug"]
+    callout = add_callout(desk, slug, server.post(slug, "Visibility is near zero.")["id"], want_image="1")["id"]
+    url = f"{server.url}/stories/{slug}/callouts/{callout}/answers"
+    json = {"Accept": "application/json"}
+    kept_before = reader_images(server)  # the module's server: other tests' photos
+
+    r = send(server, slug, callout, image=b"GIF89a, or so it says")
+    assert r.status_code == 422 and "image" in r.json()["errors"]
+    r = send(server, slug, callout, image=b"\xff\xd8" + os.urandom(11 * 1024 * 1024))
+    assert r.status_code == 413 and "at most 10 MB" in r.json()["errors"]["image"]
+    # Without script: the callout's page again, the words kept, the photo to be chosen again.
+    r = send(server, slug, callout, as_json=False, image=b"not a photo", text="Sand in every street.")
+    assert r.status_code == 422 and "Sand in every street." in r.text and "Choose the photo again." in r.text
+    # Fields of a multipart form are read as strictly as any other form's.
+    boundary = "b0undary"
+    for raw in (b"Sand \xff\xfe everywhere", b"Sand\x00"):
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\n".encode() + raw
+                + f"\r\n--{boundary}--\r\n".encode())
+        r = httpx.post(url, content=body, headers={**json, "Content-Type": f"multipart/form-data; boundary={boundary}"})
+        assert r.status_code == 422 and "could not be read" in r.json()["errors"]["form"], r.text
+    assert httpx.post(url, content=b"--x\r\n", headers={**json, "Content-Type": "multipart/form-data"}).status_code == 422
+    assert submission_ids(desk, slug) == [] and reader_images(server) == kept_before
+
+    # A photo a callout did not ask for is not kept; the words are.
+    other = add_callout(desk, slug, server.post(slug, "Flights are grounded.")["id"])["id"]
+    assert send(server, slug, other, image=jpeg(300, 200)).status_code == 201
+    (only,) = submission_ids(desk, slug)
+    item = desk.http.get(f"/admin/stories/{slug}/submissions/{only}", headers=json).json()
+    assert WORDS in item["html"] and "/image" not in item["html"] and reader_images(server) == kept_before

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from desk import LIVE, Desk, assert_not_reloaded, log_in, make_editor, mark_no_reload
+from stand_ins import jpeg
 
 pytestmark = pytest.mark.browser
 
@@ -42,7 +43,7 @@ def test_an_answer_from_the_page_reaches_the_desk_live_and_becomes_an_update(ser
     desk_http.login(editor)
     r = desk_http.post(f"/admin/stories/{slug}/updates/{update['id']}/callout",
                        {"prompt": "Are you in the old town? Tell us what you see.", "want_name": "1",
-                        "want_contact": "1", "want_consent": "1"}, headers={"Accept": "application/json"})
+                        "want_contact": "1", "want_consent": "1", "want_image": "1"}, headers={"Accept": "application/json"})
     assert r.status_code == 201, r.text
     desk = desk_page(contexts, server, slug, editor)
     answering, errors = reader(contexts, server, slug)
@@ -52,11 +53,14 @@ def test_an_answer_from_the_page_reaches_the_desk_live_and_becomes_an_update(ser
     form = answering.locator(f"#update-{update['id']} form[data-callout-form]")
     form.get_by_label("Your answer").fill("The water is at the doors of the bakery.")
     form.get_by_label("Your name").fill("Marta")
+    form.get_by_label("Your photo").set_input_files(
+        {"name": "bakery.jpg", "mimeType": "image/jpeg", "buffer": jpeg(800, 600)})
     # An edit of the update re-renders it, form and all, while the reader is typing.
     server.api("PATCH", f"/api/stories/{slug}/updates/{update['id']}", {"body": "Water is rising fast."})
     answering.locator(f"#update-{update['id']} .body", has_text="rising fast").wait_for()
     expect(form.get_by_label("Your answer")).to_have_value("The water is at the doors of the bakery.")
     expect(form.get_by_label("Your name")).to_have_value("Marta")
+    assert form.get_by_label("Your photo").evaluate("field => field.files[0].name") == "bakery.jpg"
     form.get_by_label("How we can reach you").fill("marta@example.org")
     form.get_by_label("The newsroom may publish my name with my words").check()
     form.get_by_role("button", name="Send").click()
@@ -65,15 +69,23 @@ def test_an_answer_from_the_page_reaches_the_desk_live_and_becomes_an_update(ser
     item = desk.locator("#submissions li.submission", has_text="doors of the bakery")
     expect(item).to_contain_text("marta@example.org")
     expect(item).to_contain_text("Marta")
+    expect(item.get_by_role("img", name="The photo the reader sent")).to_be_visible()
+    assert item.get_by_role("img").evaluate("img => img.naturalWidth") == 800
     assert "bakery" not in watching.content() and "marta@example.org" not in answering.content()
 
     item.get_by_text("Publish in an update").click()
     item.get_by_label("Text").fill("Readers in the old town tell us the water has reached the shops.")
     item.get_by_label("With the reader’s name").check()
+    item.get_by_label("With the reader’s photo").check()
+    item.get_by_label("Describe the photo").fill("Flood water at the door of a bakery")
     item.get_by_role("button", name="Publish").click()
     expect(desk.locator("#submissions li.submission")).to_have_count(0)
     quoted = watching.locator("article.update .reader-words", has_text="doors of the bakery")
     expect(quoted).to_contain_text("A reader writes: Marta")
+    photo = watching.get_by_role("img", name="Flood water at the door of a bakery")
+    expect(photo).to_be_visible()
+    assert photo.evaluate("img => img.complete && img.naturalWidth > 0 && new URL(img.currentSrc).pathname")\
+        .startswith("/media/")
     assert "marta@example.org" not in watching.content()
     assert_not_reloaded(desk, answering, watching)
     assert errors == []

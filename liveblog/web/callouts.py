@@ -18,21 +18,23 @@ from __future__ import annotations
 
 import csv
 import io
+from contextlib import contextmanager
 from datetime import timedelta
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from .. import i18n
 from ..auth import DeskSession
-from ..errors import CalloutNotFound, Invalid, SubmissionNotFound, wants_json
+from ..errors import CalloutNotFound, ImageRefused, Invalid, NotFound, SubmissionNotFound, wants_json
 from ..i18n import Message
 from ..inputs import CalloutIn, SubmissionIn, SubmissionUse, parse, read_body, validate, whole_number
 from ..models import Callout, Story, Submission, utcnow
 from ..newsroom import require_editor
 from ..render import iso
 from ..templating import render_template
+from . import uploads
 from .common import MAX_ID, blocking, services
 from .common import newsroom as svc_newsroom
 from .editor import Form, _refused, desk_answer, desk_url, done, editors_only, read_form
@@ -87,28 +89,69 @@ def _submission_input(form: Form) -> SubmissionIn:
                                    "contact": form.get("contact", ""), "consent": _checked(form, "consent")})
 
 
+async def _answer_form(request: Request) -> tuple[Form, bytes | None]:
+    """The answer's fields, and the bytes of its image when one was chosen: a form with a
+    file field comes as multipart (within the image's cap), any other URL-encoded."""
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return await read_form(request), None
+    with _photo_field():
+        body = await uploads.image_body(request)
+    parts = await uploads.read_parts(request, body, max_fields=12)
+    try:
+        fields = {key: value for key, value in parts.multi_items() if isinstance(value, str)}
+        file = parts.get("image")
+        image = await file.read() if file is not None and not isinstance(file, str) and file.filename else None
+    finally:
+        await parts.close()
+    return fields, image or None
+
+
+async def _reader_image(svc, slug: str, callout_id: int, image: bytes | None) -> str | None:
+    """The reader's image checked, re-encoded and kept among the readers' images (the
+    desk's checks: size, type, pixels, one re-encode at a time), when the callout asks for
+    one and is open; its name. Refused under the field `image`."""
+    if image is None:
+        return None
+    callout, story = await blocking(svc.store.callout, slug, callout_id)
+    if "image" not in callout.asks or not callout.open_at(utcnow(), story.status):
+        return None  # not asked for, or the answer is refused as closed
+    with _photo_field():
+        return await uploads.reencoded(image, svc.settings.reader_media_dir)
+
+
+@contextmanager
+def _photo_field():
+    """An image refused (the desk's checks, which name the field `file`) under the name of
+    the reader's field, `image`."""
+    try:
+        yield
+    except ImageRefused as exc:
+        raise ImageRefused(exc.errors["file"], exc.status_code, field="image") from None
+
+
 async def send(request: Request) -> Response:
     """A reader's answer or question, for the desk only."""
     svc = services(request)
     slug, callout_id = request.path_params["slug"], _id(request, "callout_id", CalloutNotFound)
     same_origin(request, NOT_FROM_HERE)
+    address = client_address(request)
+    window(request, "submission_limit", _too_many).take(address, svc.settings.max_submissions_per_address)
     # callout.js and API callers may send JSON; a browser without script sends the form.
     form: Form = {}
     try:
         if _json_sent(request):
-            data, trapped = parse(SubmissionIn, await read_body(request)), False
+            data, trapped, image = parse(SubmissionIn, await read_body(request)), False, None
         else:
-            form = await read_form(request)
+            form, image = await _answer_form(request)
             data, trapped = _submission_input(form), bool(form.get(TRAP, "").strip())
-        address = client_address(request)
-        window(request, "submission_limit", _too_many).take(address, svc.settings.max_submissions_per_address)
         if not trapped:
-            await svc.newsroom.send(slug, callout_id, data, address)
+            image_name = await _reader_image(svc, slug, callout_id, image)
+            await svc.newsroom.send(slug, callout_id, data, address, image_name)
     except Invalid as exc:
         if wants_json(request) or not form:
             raise
         callout, story = await blocking(svc.store.callout, slug, callout_id)
-        return _callout_page(story, callout, 422, values=form, errors=exc.errors)
+        return _callout_page(story, callout, exc.status_code, values=form, errors=exc.errors)
     if wants_json(request):
         language = i18n.negotiate(request.headers.get("accept-language"))
         return JSONResponse({"sent": True, "message": i18n.said(SENT, language)}, status_code=201)
@@ -119,7 +162,7 @@ async def send(request: Request) -> Response:
 
 
 def _callout_input(form: Form, closes: bool = True) -> CalloutIn:
-    wants = [name for name in ("name", "contact", "consent") if _checked(form, f"want_{name}")]
+    wants = [name for name in ("name", "contact", "consent", "image") if _checked(form, f"want_{name}")]
     closes_at = None
     if closes and form.get("closes_in", ""):
         closes_in = whole_number(form["closes_in"])
@@ -183,6 +226,19 @@ async def get_submission(request: Request, session: DeskSession, form: Form) -> 
 
 
 @editors_only
+async def submission_image(request: Request, session: DeskSession, form: Form) -> Response:
+    """The image a reader sent, for the desk alone (never cached on the way)."""
+    require_editor(session.editor, "read what readers sent")
+    svc = services(request)
+    submission, _ = await blocking(svc.store.submission, request.path_params["slug"],
+                                   _id(request, "submission_id", SubmissionNotFound))
+    path = svc.settings.reader_media_dir / (submission.image or "")
+    if not submission.image or not path.is_file():
+        raise NotFound(Message("This reader sent no photo."))
+    return FileResponse(path)  # never cached: web/headers.py, as for every desk URL
+
+
+@editors_only
 async def use_submission(request: Request, session: DeskSession, form: Form) -> Response:
     """Publish an update quoting what the reader sent."""
     slug = request.path_params["slug"]
@@ -190,7 +246,10 @@ async def use_submission(request: Request, session: DeskSession, form: Form) -> 
     try:
         data = validate(SubmissionUse, {"body": form.get("body", ""), "headline": form.get("headline", ""),
                                         "key_event": _checked(form, "key_event"),
-                                        "with_name": _checked(form, "with_name")})
+                                        "with_name": _checked(form, "with_name"),
+                                        "with_image": _checked(form, "with_image"),
+                                        "image_alt": form.get("image_alt", ""),
+                                        "image_caption": form.get("image_caption", "")})
         update = await svc_newsroom(request).use_submission(session.editor, slug, submission_id, data)
     except Invalid as exc:
         return await _refused(request, session, f"use-{submission_id}", form, exc)
@@ -206,7 +265,7 @@ async def dismiss_submission(request: Request, session: DeskSession, form: Form)
     return done(request, f"{desk_url(slug)}#from-readers", {"id": submission.id, "status": submission.status})
 
 
-CSV_COLUMNS = ("id", "sent_at", "status", "text", "name", "contact", "consent", "update")
+CSV_COLUMNS = ("id", "sent_at", "status", "text", "name", "contact", "consent", "image", "update")
 
 
 def _cell(value: str) -> str:
@@ -227,7 +286,7 @@ async def answers_csv(request: Request, session: DeskSession, form: Form) -> Res
     writer.writerow(CSV_COLUMNS)
     for row in rows:
         writer.writerow([row.id, iso(row.created_at), row.status, _cell(row.text), _cell(row.name), _cell(row.contact),
-                         "yes" if row.consent else "no", row.update_id or ""])
+                         "yes" if row.consent else "no", row.image or "", row.update_id or ""])
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="{slug}-callout-{callout.id}.csv"'})
 
@@ -243,6 +302,7 @@ routes = [
     Route(CALLOUT + "/close", close_callout, methods=["POST"]),
     Route(CALLOUT + "/answers.csv", answers_csv, methods=["GET"]),
     Route(SUBMISSION, get_submission, methods=["GET"]),
+    Route(SUBMISSION + "/image", submission_image, methods=["GET"]),
     Route(SUBMISSION + "/use", use_submission, methods=["POST"]),
     Route(SUBMISSION + "/dismiss", dismiss_submission, methods=["POST"]),
 ]

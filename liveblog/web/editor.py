@@ -52,7 +52,8 @@ from ..auth import (
 )
 from ..errors import Forbidden, Invalid, TooManyAttempts, Unauthorized, wants_json
 from .common import Services, blocking, int_param, newsroom, services
-from ..inputs import MAX_BODY, MAX_HEADLINE, ProfileIn, StoryIn, StoryPatch, UpdateIn, UpdatePatch, read_body, validate
+from ..inputs import (MAX_BODY, MAX_HEADLINE, UNREADABLE_FORM, ProfileIn, StoryIn, StoryPatch, UpdateIn, UpdatePatch,
+                      read_body, validate)
 from . import uploads
 from .reader import page
 
@@ -107,7 +108,7 @@ async def read_form(request: Request) -> Form:
             raise ValueError("NUL in a field, which PostgreSQL cannot store")
         return dict(fields)
     except (UnicodeDecodeError, ValueError):
-        raise Invalid({"form": Message("This form could not be read; reload the page and send it again.")}) from None
+        raise Invalid({"form": UNREADABLE_FORM}) from None
 
 
 def local_path(target: str | None, default: str = "/admin") -> str:

@@ -433,8 +433,15 @@ def document() -> dict[str, Any]:
                     "operationId": "answerCallout",
                     "description": "A reader's answer to a callout, or question: for the newsroom's desk only, "
                                    "never shown to readers as sent. Also an HTML form (answered with 303 to the "
-                                   "callout's page)",
-                    "requestBody": _body("SubmissionIn"),
+                                   "callout's page); as multipart, with the photo a callout asks for",
+                    "requestBody": {"required": True, "content": {
+                        "application/json": {"schema": _ref("SubmissionIn")},
+                        "multipart/form-data": {"schema": {
+                            "type": "object", "required": ["text"],
+                            "properties": {"text": {"type": "string"}, "name": {"type": "string"},
+                                           "contact": {"type": "string"}, "consent": {"type": "string"},
+                                           "image": {"type": "string", "format": "binary",
+                                                     "description": "JPEG, PNG, GIF or WebP, at most 10 MB"}}}}}},
                     "responses": {"201": {"description": "Sent to the desk"},
                                   **_errors(400, 403, 404, 409, 413, 422, 429)},
                 },

@@ -11,6 +11,8 @@ import re
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from starlette.datastructures import FormData
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
@@ -19,7 +21,7 @@ from .. import media
 from ..auth import token_author
 from ..errors import Invalid, NotFound, PayloadTooLarge, TooManyRequests
 from ..i18n import Message
-from ..inputs import read_body
+from ..inputs import UNREADABLE_FORM, read_body
 from .common import api_json, base_url, blocking, services
 
 FILE_RE = re.compile(r"^[0-9a-f]{24}-(\d{1,5}x\d{1,5}|\d{1,5}w)\.(jpg|png)$")
@@ -66,7 +68,7 @@ RETRY_SECONDS = 5
 REENCODES = ReencodeSlots()
 
 
-async def _body_within(request: Request) -> bytes:
+async def image_body(request: Request) -> bytes:
     """The upload, within `inputs.MAX_UPLOAD_BYTES` (inputs.BodyLimit), refused as the image's 413."""
     try:
         return await read_body(request)
@@ -74,12 +76,35 @@ async def _body_within(request: Request) -> bytes:
         raise media.too_large() from None
 
 
-async def _form(request: Request, body: bytes):
-    async def replay():
-        return {"type": "http.request", "body": body, "more_body": False}
+class _StrictParts(MultiPartParser):
+    """Starlette's multipart parser, reading text fields as strictly as every other form:
+    one that is not UTF-8 (which Starlette would read as Latin-1) or that holds NUL
+    (which PostgreSQL cannot store) refuses the form."""
 
-    # A desk form sent whole by its upload button has a dozen fields; the API's has four.
-    return await Request(request.scope, replay).form(max_files=1, max_fields=20)
+    def on_part_end(self) -> None:
+        part = self._current_part
+        if part.file is not None:
+            return super().on_part_end()
+        try:
+            value = part.data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise MultiPartException("a field is not UTF-8") from None
+        if "\x00" in value:
+            raise MultiPartException("a field holds NUL")
+        self.items.append((part.field_name, value))
+
+
+async def read_parts(request: Request, body: bytes, max_fields: int = 20) -> FormData:
+    """A multipart body already read (within its cap): its fields and at most one file.
+    A desk form sent whole by its upload button has a dozen fields; the API's has four."""
+    async def stream():
+        yield body
+
+    parser = _StrictParts(request.headers, stream(), max_files=1, max_fields=max_fields)
+    try:
+        return await parser.parse()
+    except MultiPartException:
+        raise Invalid({"form": UNREADABLE_FORM}) from None
 
 
 def _field(form, name: str, limit: int) -> str:
@@ -114,7 +139,7 @@ async def read_upload(request: Request) -> Upload:
     multipart is refused at once (nothing of it could be read)."""
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise media.ImageRefused("Send the image as multipart/form-data, in a field named 'file'.")
-    form = await _form(request, await _body_within(request))
+    form = await read_parts(request, await image_body(request))
     try:
         fields = {key: value for key, value in form.multi_items() if isinstance(value, str)}
         file = form.get("file")
@@ -131,8 +156,13 @@ async def save(request: Request, upload: Upload) -> str:
         _field(upload.fields, name, limit)
     if upload.refused is not None:
         raise upload.refused
+    return await reencoded(upload.data, services(request).settings.media_dir)
+
+
+async def reencoded(data: bytes, media_dir) -> str:
+    """Check, re-encode and store an image in `media_dir`, in its turn (REENCODES)."""
     async with REENCODES.turn():
-        return await blocking(media.save_image, upload.data, services(request).settings.media_dir)
+        return await blocking(media.save_image, data, media_dir)
 
 
 async def upload(request: Request) -> Response:
