@@ -279,7 +279,7 @@ def test_a_readers_photo_reaches_the_desk_only_and_is_published_with_its_descrip
     assert 'enctype="multipart/form-data"' in page and 'name="image" type="file"' in page
 
     queue = sse(desk_stream(server, slug), headers={"Authorization": f"Bearer {server.token}"}).wait_open()
-    r = send(server, slug, callout, image=jpeg(1200, 800), text="Our car after ten minutes of it.")
+    r = send(server, slug, callout, image=jpeg(1200, 800, colour=(200, 30, 90)), text="Our car after ten minutes of it.")
     assert r.status_code == 201, r.text
     arrived = next(e for e in queue.wait(1) if e.event == "submission").json
     item = desk.http.get(f"/admin/stories/{slug}/submissions/{arrived['id']}", headers={"Accept": "application/json"})
