@@ -12,11 +12,20 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 
+import liveblog.auth
 import stand_ins
 from chromium import CHROMIUM, CHROMIUM_ARGS
 from servers import AppServer, server_env, server_starter
 from sse_client import SSEReader
+
+
+# Passwords made and checked in this process (the in-process servers, make_editor) are
+# hashed at argon2's lowest cost: at the production cost each takes a fifth of a second
+# of CPU, and the suite makes hundreds. `liveblog` processes (the CLI, `start_server`)
+# keep the production cost, which test_cli checks on what `create-editor` stores.
+liveblog.auth._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 
 @pytest.fixture
@@ -132,6 +141,11 @@ def browser():
     with sync_playwright() as p:
         loop = asyncio._get_running_loop()
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        # Pages are opened as by a reader who asked for reduced motion (the stylesheet
+        # honours it): the live dot's endless pulse otherwise has Chromium draw frames
+        # for every open page, 5 % of a core each, all through the suite.
+        launch_context = chromium.new_context
+        chromium.new_context = lambda **options: launch_context(**{"reduced_motion": "reduce", **options})
         yield chromium
         # The session may end in a test that set playwright's loop aside: closing needs it.
         asyncio._set_running_loop(loop)

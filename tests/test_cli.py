@@ -8,10 +8,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from argon2 import extract_parameters
+from argon2.profiles import RFC_9106_LOW_MEMORY
 
 from liveblog.auth import check_password
 from liveblog.db import make_engine
 from liveblog.store import Store
+
 from servers import REPO, Server, free_port, liveblog, server_env, wait_until
 from sse_client import SSEReader
 
@@ -33,6 +36,8 @@ def test_create_editor_reads_the_password_from_stdin(tmp_path):
     alice, kit = (stored(tmp_path).get_editor(name) for name in ("alice", "Kit"))
     assert (alice.role, kit.role) == ("editor", "contributor")
     assert check_password(alice.password_hash, "correct horse battery") and stored(tmp_path).get_editor("bob") is None
+    # Stored at argon2id's production cost (RFC 9106's low-memory profile: 64 MiB, 3 passes).
+    assert extract_parameters(alice.password_hash) == RFC_9106_LOW_MEMORY
 
 
 def test_create_token_prints_the_token_last(tmp_path):
