@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from backing_services import free_port
+from servers import wait_until
 
 KEY = "a-test-key-for-pushpin-grip-signatures"
 
@@ -135,6 +136,17 @@ class Pushpin:
                 pass
             time.sleep(0.1)  # polling for start-up
         raise RuntimeError(f"pushpin did not start:\n{self.log.read_text()}")
+
+    def wait_holding(self, path: str) -> None:
+        """Wait until a stream at `path` is held. Pushpin proxies before it can hold: its
+        proxy hands held requests to its handler over a socket that connects in its own
+        time, and until then answers 503 "Accept service unavailable"."""
+
+        def held() -> bool:
+            with httpx.stream("GET", self.url + path, headers={"Accept": "text/event-stream"}, timeout=5) as response:
+                return response.status_code == 200
+
+        wait_until(held, what=f"pushpin holding {path}")
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

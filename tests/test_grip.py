@@ -44,6 +44,7 @@ def edge(tmp_path, start_server, pushpins):
     pushpin = pushpins(port)
     server = start_server(server_env(tmp_path, LIVEBLOG_GRIP_URL=pushpin.grip_url), port=port)
     pushpin.start()
+    pushpin.wait_holding(f"/stories/{server.new_story('Pushpin is up')['slug']}/events")
     return server, pushpin
 
 
