@@ -91,7 +91,8 @@ def provider(tmp_path):
     httpd.shutdown()
 
 
-def jpeg(width: int = 1000, height: int = 600, exif: bool = False, colour=(40, 110, 170)) -> bytes:
+def jpeg(width: int = 1000, height: int = 600, exif: bool = False,
+         colour: tuple[int, int, int] = (40, 110, 170)) -> bytes:
     """A plain photo; images are stored by their content, so a test that must not meet
     another test's copy of the same picture gives it a colour of its own."""
     image = Image.new("RGB", (width, height), colour)

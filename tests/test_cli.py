@@ -14,7 +14,6 @@ from argon2.profiles import RFC_9106_LOW_MEMORY
 from liveblog.auth import check_password
 from liveblog.db import make_engine
 from liveblog.store import Store
-
 from servers import REPO, Server, free_port, liveblog, server_env, wait_until
 from sse_client import SSEReader
 

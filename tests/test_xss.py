@@ -149,7 +149,7 @@ def side_by_side(context, fired: list[str], urls: list[str]):
     for page in tabs:
         watch(page, fired)
     for start in range(0, len(urls), SIDE_BY_SIDE):
-        batch = list(zip(range(start, min(start + SIDE_BY_SIDE, len(urls))), tabs))
+        batch = list(zip(range(start, len(urls)), tabs))
         for n, page in batch:
             page.goto(urls[n])
         for n, page in batch:
