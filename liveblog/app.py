@@ -13,7 +13,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Route
 
-from . import audience, embeds, grip, i18n, metrics, push, scheduler, syndication
+from . import allocator, audience, embeds, grip, i18n, metrics, push, scheduler, syndication
 from .broadcast import backend_for
 from .db import make_engine
 from .errors import EXCEPTION_HANDLERS, handle_http_exception
@@ -98,6 +98,7 @@ def create_app(settings: Settings | None = None, background=(), prepare=None) ->
     """The application; `background` holds coroutine functions run beside it, given the Services
     (every process also runs the scheduler and the push sender); `prepare`, one awaited with
     them before the server answers its first request."""
+    allocator.settle()
     settings = settings or Settings.load()
     embeds.use(settings.oembed_providers)
     i18n.use(settings.language)

@@ -10,7 +10,6 @@ to, the files are served with a year-long, immutable cache lifetime.
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import os
 import re
@@ -25,6 +24,7 @@ from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from . import allocator
 from .errors import ImageRefused
 from .i18n import Message
 
@@ -180,22 +180,7 @@ def save_image(data: bytes, media_dir: Path) -> str:
     try:
         return _save(data, Path(media_dir))
     finally:
-        _release_freed_memory()
-
-
-def _release_freed_memory() -> None:
-    """Hand the pages a re-encode freed back to the system.
-
-    glibc keeps large freed blocks in its heaps (its mmap threshold rises after the first
-    large free), so a process that had re-encoded six 49-megapixel JPEGs stayed at 232 MiB
-    for good, from 105 MiB; with malloc_trim after each, it was back at 103 MiB. A no-op
-    where the C library has no malloc_trim.
-    """
-    if _malloc_trim is not None:
-        _malloc_trim(0)
-
-
-_malloc_trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
+        allocator.release_freed()
 
 
 def _save(data: bytes, media_dir: Path) -> str:

@@ -24,13 +24,15 @@ READERS = 1000
 POSTS = 30
 SLOW_HEADS = 50
 DESK_STREAMS = 40
+ROUNDS = 2  # the second shows what the first leaves behind is not kept again
 MIB = 1024 * 1024
-# What the server may keep after the soak above where it started. Measured: from 105 MiB it
-# peaks near 340 MiB and settles at about 182 MiB when image re-encodes run beside everything
-# else (each kind of load alone settles within 15 MiB of the baseline): freed memory the C
-# allocator keeps in fragments between what readers still hold. Anything kept per reader,
-# per request or per image would pass this bound at once.
-MEMORY_SLACK_KIB = 96 * 1024
+# What the server may keep after the soak above where it started. Measured: from 128 MiB it
+# peaks near 300–330 MiB and settles 16–22 MiB above its start (the Python objects of the
+# soak's updates, caches filled, and freed memory kept in fragments between what is still
+# held); three rounds more settled at the same figure. Before the allocator was settled
+# (liveblog/allocator.py) it was 16–47 MiB after one round and 39–84 MiB after two. Anything
+# kept per reader, per request or per image would pass this bound at once.
+MEMORY_SLACK_KIB = 32 * 1024
 
 
 def bomb(fmt: str) -> bytes:
@@ -202,21 +204,26 @@ def test_hostile_clients_beside_a_thousand_readers(start_server, tmp_path):
     server.post(slug, "Before the soak.")
     baseline = server.memory_kib()
 
-    result = asyncio.run(soak(server, slug, editor.http.cookies, editor.csrf, images))
-    answers = result["answers"]
-    print(f"\nserver RSS: baseline {baseline // 1024} MiB, peak {result['peak'] // 1024} MiB; "
-          f"reconnects {sum(r.reconnects for r in result['readers'])}; "
-          + ", ".join(f"{kind}: {len(a)}" for kind, a in answers.items()))
+    for round_ in range(1, ROUNDS + 1):
+        result = asyncio.run(soak(server, slug, editor.http.cookies, editor.csrf, images))
+        answers = result["answers"]
+        print(f"\nround {round_}: server RSS baseline {baseline // 1024} MiB, peak {result['peak'] // 1024} MiB; "
+              f"reconnects {sum(r.reconnects for r in result['readers'])}; "
+              + ", ".join(f"{kind}: {len(a)}" for kind, a in answers.items()))
 
-    assert len(result["posted"]) == POSTS
-    for reader in result["readers"]:
-        assert set(result["posted"]) <= reader.ids
-    assert answers["page"] and set(answers["page"]) == {200}
-    assert set(answers["bodies"]) <= {413, "cut off"} and 413 in answers["bodies"]
-    assert set(answers["forms"]) == {422}
-    assert answers["heads"] and set(answers["heads"]) == {"HTTP/1.1 408 Request Timeout"}
-    assert set(answers["subscriptions"]) <= {201, 422, 429}
-    assert set(answers["images"]) <= {201, 422, 429}
-    assert set(result["desk"]) <= {200, 429} and 200 in result["desk"]
-    wait_until(lambda: server.memory_kib() - baseline < MEMORY_SLACK_KIB, 60, "the server's memory to come back down")
+        assert len(result["posted"]) == POSTS
+        for reader in result["readers"]:
+            assert set(result["posted"]) <= reader.ids
+        assert answers["page"] and set(answers["page"]) == {200}
+        assert set(answers["bodies"]) <= {413, "cut off"} and 413 in answers["bodies"]
+        assert set(answers["forms"]) == {422}
+        assert answers["heads"] and set(answers["heads"]) == {"HTTP/1.1 408 Request Timeout"}
+        assert set(answers["subscriptions"]) <= {201, 422, 429}
+        assert set(answers["images"]) <= {201, 422, 429}
+        assert set(result["desk"]) <= {200, 429} and 200 in result["desk"]
+        wait_until(lambda: server.memory_kib() - baseline < MEMORY_SLACK_KIB, 60, "the server's memory to come back down")
+        print(f"round {round_}: server RSS after: {(server.memory_kib() - baseline) // 1024} MiB above the baseline")
+        # The server lets go of closed desk streams at its next audience beat (5 s).
+        wait_until(lambda: re.search(r"^liveblog_desk_streams 0$", httpx.get(f"{server.url}/metrics").text, re.M),
+                   30, "the closed desk streams to be let go")
     assert httpx.get(f"{server.url}/stories/{slug}").status_code == 200
