@@ -140,7 +140,7 @@ class Pushpin:
     def wait_holding(self, path: str) -> None:
         """Wait until a stream at `path` is held. Pushpin proxies before it can hold: its
         proxy hands held requests to its handler over a socket that connects in its own
-        time, and until then answers 503 "Accept service unavailable"."""
+        time, and until then answers 500 or 503 "Accept service unavailable"."""
 
         def held() -> bool:
             with httpx.stream("GET", self.url + path, headers={"Accept": "text/event-stream"}, timeout=5) as response:
