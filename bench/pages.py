@@ -14,7 +14,9 @@ connections) measures requests/s of:
 - raw        — a bare ASGI app on the same uvicorn serving the very bytes and headers
                Liveblog sent for that request (the floor of the ASGI stack);
 - nginx-file — nginx (one worker) serving the same bytes from files;
-- microcache — deploy/nginx.conf (one worker) in front of Liveblog, as deployed.
+- microcache — deploy/nginx.conf (one worker) in front of Liveblog, as deployed;
+- bare-cache — nginx's proxy_cache at its barest in front of Liveblog (keep everything),
+  the floor a micro-cache hit can reach.
 
 Servers are pinned to CPU 0 and wrk to CPU 1 when `taskset` is there. The machine is
 shared: compare rows of one run (the ratios), not runs.
@@ -101,10 +103,21 @@ def family(pid: int) -> list[int]:
     return [pid, *map(int, found)]
 
 
+def cpu_by_pid(pids: list[int]) -> dict[int, float]:
+    """CPU seconds of each of `pids` still running (nginx's cache loader leaves a minute
+    after the start)."""
+    found = {}
+    for pid in pids:
+        try:
+            found[pid] = cpu_seconds([pid])
+        except FileNotFoundError:
+            pass
+    return found
+
+
 def wrk(url: str, headers: dict[str, str], duration: float, connections: int, pid: int) -> tuple[float, float]:
     """(requests/s, server CPU µs per request) of one wrk run."""
-    pids = family(pid)
-    cpu0 = cpu_seconds(pids)
+    before = cpu_by_pid(family(pid))
     args = [*pinned(1), "wrk", "-t1", f"-c{connections}", f"-d{round(duration)}s", url]
     for name, value in headers.items():
         args[-1:-1] = ["-H", f"{name}: {value}"]
@@ -112,7 +125,8 @@ def wrk(url: str, headers: dict[str, str], duration: float, connections: int, pi
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         raise SystemExit(f"wrk saw errors from {url}:\n{out}")
-    cpu = cpu_seconds(pids) - cpu0
+    after = cpu_by_pid(list(before))
+    cpu = sum(after[p] - before[p] for p in after)
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), cpu / max(requests, 1) * 1e6
 
@@ -190,6 +204,26 @@ def nginx_from_files(tmp: Path, items: list[dict], port: int) -> Path:
         locations.append(f'location = {prefix}{item["path"]} {{ default_type "{headers["content-type"]}"; '
                          f'alias {item["file"]}; {adds} }}')
     return nginx_main(tmp, f"server {{ listen 127.0.0.1:{port}; etag off; {' '.join(locations)} }}")
+
+
+def nginx_bare_cache(tmp: Path, port: int, upstream: int) -> Path:
+    """The least a proxy_cache in front of Liveblog can be: every answer kept for an hour,
+    keyed by URL and Accept-Encoding, nothing else. What nginx's cache costs per hit by
+    itself, for the deploy micro-cache to be read against."""
+    return nginx_main(tmp, f"""
+    proxy_cache_path {tmp}/cache keys_zone=bare:1m;
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://127.0.0.1:{upstream};
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_cache bare;
+            proxy_cache_key $request_uri$http_accept_encoding;
+            proxy_cache_valid 200 1h;
+            proxy_ignore_headers Cache-Control Vary;
+        }}
+    }}""")
 
 
 def nginx_deployed(tmp: Path, port: int, upstream: int) -> Path:
@@ -283,7 +317,8 @@ def main() -> None:
             binary = nginx_binary()
             if binary:
                 for name, make in (("nginx-file", lambda d, p: nginx_from_files(d, items, p)),
-                                   ("microcache", lambda d, p: nginx_deployed(d, p, port))):
+                                   ("microcache", lambda d, p: nginx_deployed(d, p, port)),
+                                   ("bare-cache", lambda d, p: nginx_bare_cache(d, p, port))):
                     folder, nginx_port = tmp / name, free_port()
                     folder.mkdir()
                     conf = make(folder, nginx_port)
@@ -292,7 +327,7 @@ def main() -> None:
                     procs.append(proc)
                     url = f"http://127.0.0.1:{nginx_port}"
                     servers[name] = (url, proc.pid)
-                    wait_up(url + ("/healthz" if name == "microcache" else "/id/stories/short"), proc, name)
+                    wait_up(url + ("/id/stories/short" if name == "nginx-file" else "/healthz"), proc, name)
             else:
                 print("nginx is not installed: its columns are skipped (apt-get install -y nginx)", file=sys.stderr)
             for label, path in URLS:
@@ -323,17 +358,19 @@ def main() -> None:
 def print_rates(rows) -> None:
     """Two tables: requests/s as measured, and server CPU per request (steadier on a shared
     machine); each ratio is of the same run."""
-    names = ["liveblog", "raw", "nginx-file", "microcache"]
+    names = ["liveblog", "raw", "nginx-file", "microcache", "bare-cache"]
     for title, pick, better in (("requests/s", lambda c: c[0], lambda a, b: a / b),
                                 ("server CPU µs per request", lambda c: c[1], lambda a, b: b / a)):
         print(f"\n{title}\n{'what':<22} {'encoding':<9}" + "".join(f"{n:>12}" for n in names) +
-              f"{'lb/raw':>8}{'mc/file':>9}")
+              f"{'lb/raw':>8}{'mc/file':>9}{'mc/bare':>9}")
         for (label, encoded), row in rows.items():
             cells = "".join(f"{pick(row[n]):>12.0f}" if n in row else f"{'-':>12}" for n in names)
             ratio = f"{better(pick(row['liveblog']), pick(row['raw'])):>8.2f}"
             cache = (f"{better(pick(row['microcache']), pick(row['nginx-file'])):>9.2f}"
                      if "microcache" in row else f"{'-':>9}")
-            print(f"{label:<22} {'br/gzip' if encoded else 'none':<9}{cells}{ratio}{cache}")
+            floor = (f"{better(pick(row['microcache']), pick(row['bare-cache'])):>9.2f}"
+                     if "bare-cache" in row else f"{'-':>9}")
+            print(f"{label:<22} {'br/gzip' if encoded else 'none':<9}{cells}{ratio}{cache}{floor}")
         for encoded in (False, True):
             short, long_ = rows[("page, 20 updates", encoded)], rows[("page, 10,000 updates", encoded)]
             print(f"10,000-update page ÷ 20-update page ({'br/gzip' if encoded else 'none'}): "
