@@ -1,8 +1,8 @@
 """Memory a crowd has left goes back to the system.
 
 Two habits of glibc's allocator kept a server's memory high for good after a soak (1,000
-readers, image uploads, hostile clients; tests/test_soak.py), 31–47 MiB above where it
-started after one round and 39–84 MiB after two:
+readers, image uploads, hostile clients; tests/test_soak.py), 16–47 MiB above where it
+started after one round and 24–84 MiB after two:
 
 - its threshold for giving a large block pages of its own rises after the first such block
   is freed, so later large blocks (image rows, rendered pages) come from the heaps, where
@@ -11,8 +11,8 @@ started after one round and 39–84 MiB after two:
   keeping its own freed fragments.
 
 With the threshold fixed at 256 KiB (twice glibc's starting value) and two arenas, the same
-soak settled 16–17 MiB above its start, and a second round added 6 MiB. Where the C library
-is not glibc these are no-ops.
+soak settled 16–19 MiB above its start after one round and 22–24 MiB after two, where
+three rounds more left it. Where the C library is not glibc these are no-ops.
 """
 
 from __future__ import annotations

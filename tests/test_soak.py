@@ -30,7 +30,7 @@ MIB = 1024 * 1024
 # peaks near 300–330 MiB and settles 16–22 MiB above its start (the Python objects of the
 # soak's updates, caches filled, and freed memory kept in fragments between what is still
 # held); three rounds more settled at the same figure. Before the allocator was settled
-# (liveblog/allocator.py) it was 16–47 MiB after one round and 39–84 MiB after two. Anything
+# (liveblog/allocator.py) it was 16–47 MiB after one round and 24–84 MiB after two. Anything
 # kept per reader, per request or per image would pass this bound at once.
 MEMORY_SLACK_KIB = 32 * 1024
 
