@@ -27,7 +27,7 @@ DESK_STREAMS = 40
 ROUNDS = 2  # the second shows what the first leaves behind is not kept again
 MIB = 1024 * 1024
 # What the server may keep after the soak above where it started. Measured: from 128 MiB it
-# peaks near 300–330 MiB and settles 16–22 MiB above its start (the Python objects of the
+# peaks near 300–340 MiB and settles 16–24 MiB above its start (the Python objects of the
 # soak's updates, caches filled, and freed memory kept in fragments between what is still
 # held); three rounds more settled at the same figure. Before the allocator was settled
 # (liveblog/allocator.py) it was 16–47 MiB after one round and 24–84 MiB after two. Anything
