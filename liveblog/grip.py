@@ -7,7 +7,8 @@ replay — and then handed to the engine, which holds the connection:
 
     Grip-Hold: stream
     Grip-Channel: story-42; prev-id=117         the story's channel, and the last event sent
-    Grip-Link: </stories/s/events>; rel=next    where the engine asks for what it missed
+    Grip-Link: </stories/s/events>; rel=next;   where the engine asks for what it missed,
+               timeout=2                        and, on a first hold, asks once more soon
     Grip-Keep-Alive: : keep-alive\\n\\n; …       the same comment the hub sends when idle
 
 Every event is published to each engine by the process that committed it, with its id
@@ -20,6 +21,17 @@ once N is committed. The engine writes an item to a held connection only when it
 `Grip-Last: story-42; last-id=117`, and this module answers from the log. Items that
 arrive out of order wait in Pushpin for the one they follow (`message_wait`), items
 that arrive twice are dropped by their id (`id_cache_ttl`).
+
+A first hold can be answered just before the story's next event commits and reach
+the engine after that event's publish: Pushpin then has nothing to compare the hold's
+`prev-id` with (it keeps a channel's last id only while someone holds the channel,
+and its own update of the channel's readers, a second after the first of them, may
+have come before this hold), and the reader would wait for the story's next event,
+or for the link's timeout, 120 s by default. So a first hold's link has a short timeout: the engine asks it again once
+after RECHECK_SECONDS without a write, by which time it holds the channel, and the
+answer, read from the log, brings anything the hold missed. A recovery's answer keeps
+the default timeout: while it was on its way the connection held the channel, and
+the engine queued what came.
 
 A closing event is followed by a `close` item, so the engine ends its streams exactly
 where the direct stream ends; that item's id is the closing event's id with `-end`, and
@@ -59,6 +71,8 @@ KEEPALIVE_SECONDS = 10
 # keeps ids `id_cache_ttl`, 60 s), so nothing older than RECENT is sent again, and a story
 # this process has not heard of yet gets its events of the last RECENT seconds.
 RECENT = timedelta(seconds=20)
+# A first hold's link is asked again after this many seconds without a write (see above).
+RECHECK_SECONDS = 2
 PUBLISH_WINDOW = 32  # the most events read per story and publish (a commit appends one or two)
 PUBLISH_ATTEMPTS = 4  # then the engine is given up on: its connections recover by themselves
 CLOSE_SUFFIX = "-end"
@@ -196,10 +210,13 @@ class GripStream:
             # Closed with nothing left to replay (`last` is the closing event): 204, as direct.
             await self._answer(send, 204, sse.NO_CONTENT_HEADERS, [], False)
             return
+        asked = "grip_recovery" if recovering is not None else "grip_hold"
+        self.hub.stats[asked] = self.hub.stats.get(asked, 0) + 1
+        link = f"<{quote(scope['path'])}>; rel=next" + ("" if recovering is not None else f"; timeout={RECHECK_SECONDS}")
         hold = [
             (b"grip-hold", b"stream"),
             (b"grip-channel", f"{channel(topic.story_id)}; prev-id={link_id(frames[-1] if frames else last)}".encode()),
-            (b"grip-link", f"<{quote(scope['path'])}>; rel=next".encode()),
+            (b"grip-link", link.encode()),
             (b"grip-keep-alive", b": keep-alive\\n\\n; format=cstring; timeout=%d" % KEEPALIVE_SECONDS),
         ]
         await self._answer(send, 200, sse.HEADERS + hold, frames, recovering is None)
@@ -215,8 +232,9 @@ class GripStream:
         """The frames after `after`, and the story's newest event at or before where they end.
 
         For a reader's first request the topic's window will do: should the log be ahead of
-        it, the engine sees that the channel's last published id differs from our prev-id
-        and asks the recovery link at once. That one must be exact, so it reads the log.
+        it, the engine asks the recovery link, at once when it sees that the channel's last
+        published id differs from our prev-id, or at its RECHECK_SECONDS look. That one
+        must be exact, so it reads the log.
         """
         if not exact and topic.recent:
             if after is None:

@@ -71,9 +71,10 @@ def need_pushpin() -> str:
 
 
 class Pushpin:
-    """One `pushpin` routing every request to the origin at `origin_port`."""
+    """One `pushpin` routing every request to the origin at `origin_port` (but those that
+    one of `routes`, lines of Pushpin's routes file, sends elsewhere)."""
 
-    def __init__(self, workdir: Path, origin_port: int):
+    def __init__(self, workdir: Path, origin_port: int, routes: tuple[str, ...] = ()):
         self.binary = need_pushpin()
         self.run = workdir / f"pushpin-{free_port()}"
         self.run.mkdir()
@@ -81,7 +82,7 @@ class Pushpin:
         self.process: subprocess.Popen | None = None
         self.started = False
         self.log = self.run / "pushpin.log"
-        (self.run / "routes").write_text(f"* 127.0.0.1:{origin_port}\n")
+        (self.run / "routes").write_text("".join(f"{line}\n" for line in (*routes, f"* 127.0.0.1:{origin_port}")))
         self._choose_ports()
 
     def _choose_ports(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import jwt
@@ -27,8 +28,8 @@ RETRY = re.compile(rb"^retry: (\d+)\n\n")
 def pushpins(tmp_path):
     started: list[Pushpin] = []
 
-    def make(origin_port: int) -> Pushpin:
-        pushpin = Pushpin(tmp_path, origin_port)
+    def make(origin_port: int, routes: tuple[str, ...] = ()) -> Pushpin:
+        pushpin = Pushpin(tmp_path, origin_port, routes)
         started.append(pushpin)
         return pushpin
 
@@ -149,6 +150,50 @@ class Follower:
         self.stopped.set()
 
 
+class LateOrigin:
+    """Between Pushpin and Liveblog for requests routed to it. A request for `/late/…` is
+    answered by Liveblog (as `/…`) at once, and the answer held back from Pushpin until
+    `release` is set; any other (the engine's recovery requests on the same route) passes."""
+
+    def __init__(self, origin_port: int):
+        self.answered = threading.Event()  # Liveblog has answered a /late/ request
+        self.release = threading.Event()
+        late = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                path = self.path.removeprefix("/late")
+                headers = {name: value for name, value in self.headers.items() if name.lower() != "host"}
+                answer = httpx.get(f"http://127.0.0.1:{origin_port}{path}", headers=headers, timeout=10)
+                if path != self.path:
+                    late.answered.set()
+                    late.release.wait(30)
+                self.send_response(answer.status_code)
+                for name, value in answer.headers.multi_items():
+                    if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+
+
+def grip_answers(server, kind: str) -> int:
+    """What the server's /metrics counts of the engine's requests: `hold` or `recovery`."""
+    metrics = httpx.get(server.url + "/metrics", timeout=10).text
+    return int(re.search(rf'^liveblog_grip_answers_total{{kind="{kind}"}} (\d+)$', metrics, re.M).group(1))
+
+
 def read_log(server, slug: str) -> tuple[int, list[LoggedEvent]]:
     """The story's id and every event of it, read from the server's database."""
     from liveblog.db import make_engine
@@ -246,7 +291,7 @@ def test_requests_not_signed_by_the_engine_get_the_direct_stream(edge):
     story_id, events = read_log(server, slug)
     assert answer.headers["grip-hold"] == "stream"
     assert answer.headers["grip-channel"] == f"story-{story_id}; prev-id={events[-1].id}"
-    assert answer.headers["grip-link"] == f"</stories/{slug}/events>; rel=next"
+    assert answer.headers["grip-link"] == f"</stories/{slug}/events>; rel=next; timeout={grip.RECHECK_SECONDS}"
 
 
 # -- every event, once, in order ----------------------------------------------
@@ -293,6 +338,38 @@ def test_readers_through_pushpin_get_every_event_once_through_restarts(tmp_path,
     resumed = Follower(url, middle)
     assert resumed.finished.wait(30)
     assert resumed.ids == [i for i in expected if i > middle]
+
+
+def test_a_hold_that_reaches_pushpin_after_the_next_event_still_gets_it(tmp_path, start_server, pushpins):
+    """A hold answered just before an event commits can reach Pushpin after the event's
+    publish. If nobody held the channel when the publish came, Pushpin kept no last id
+    to see the hold is behind; if another reader took the channel first, Pushpin's own
+    update of the channel's readers a second later came before this hold. Only the hold's
+    own second look at the recovery link (grip.RECHECK_SECONDS) brings the event, rather
+    than the story's next event or the link's 120 s default."""
+    port = free_port()
+    late = LateOrigin(port)
+    pushpin = pushpins(port, routes=(f"*,path_beg=/late/ 127.0.0.1:{late.port}",))
+    server = start_server(server_env(tmp_path, LIVEBLOG_GRIP_URL=pushpin.grip_url), port=port)
+    pushpin.start()
+    pushpin.wait_holding(f"/stories/{server.new_story('Pushpin is up')['slug']}/events")
+    try:
+        slug = server.new_story("Held on its way")["slug"]
+        behind = RawStream(f"{pushpin.url}/late/stories/{slug}/events")
+        assert late.answered.wait(20)  # its hold names the story's newest event; Pushpin has not got it
+        server.post(slug, "Published while a hold was on its way.")
+        newest = newest_id(server, slug)
+        recoveries = grip_answers(server, "recovery")
+        first = RawStream(f"{pushpin.url}/stories/{slug}/events")  # held after the publish
+        assert first.opened.wait(20)
+        # Pushpin's update of the channel's readers, a second after its first subscriber.
+        wait_until(lambda: grip_answers(server, "recovery") > recoveries, 20, "Pushpin to update the channel")
+        late.release.set()
+        body = behind.wait_for(f"id: {newest}\n".encode(), timeout=grip.RECHECK_SECONDS + 8)
+        assert ids_in(body) == [newest]
+        assert ids_in(first.body) == []  # it was held after the event, which it does not get again
+    finally:
+        late.close()
 
 
 def test_a_reader_resuming_through_pushpin_gets_exactly_what_it_missed(edge):

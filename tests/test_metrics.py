@@ -25,6 +25,7 @@ FAMILIES = {
     "liveblog_broadcast_lag_events": "gauge",
     "liveblog_broadcast_lag_seconds": "gauge",
     "liveblog_desk_streams": "gauge",
+    "liveblog_grip_answers_total": "counter",
     "liveblog_story_readers_all_processes": "gauge",
     "liveblog_page_cache_entries": "gauge",
     "liveblog_page_cache_bytes": "gauge",
