@@ -86,3 +86,23 @@ def test_0008_makes_the_audience_tables_as_the_models_say_and_goes_down_and_up(d
         assert differences() == []
     finally:
         engine.dispose()
+
+
+def test_head_names_the_newest_migration_and_a_database_at_it_is_left_alone(tmp_path):
+    """`db.upgrade` skips alembic on a database already at `db.HEAD`, so HEAD must name
+    alembic's head: a new migration that forgets it would otherwise never run."""
+    from alembic.script import ScriptDirectory
+
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'head.db'}")
+    try:
+        assert ScriptDirectory.from_config(db.alembic_config(engine)).get_current_head() == db.HEAD
+        assert db.revision(engine) is None
+        db.upgrade(engine)
+        assert db.revision(engine) == db.HEAD
+        command.downgrade(db.alembic_config(engine), "0010_callouts_desk_chat")
+        db.upgrade(engine)  # a database behind HEAD is upgraded
+        assert db.revision(engine) == db.HEAD
+        with engine.connect() as conn:
+            assert "syndicationlink" in set(conn.dialect.get_table_names(conn))
+    finally:
+        engine.dispose()
