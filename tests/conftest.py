@@ -16,7 +16,7 @@ from argon2 import PasswordHasher
 
 import liveblog.auth
 import stand_ins
-from chromium import CHROMIUM, CHROMIUM_ARGS
+from chromium import CHROMIUM, CHROMIUM_ARGS, HEADLESS_SHELL
 from servers import AppServer, server_env, server_starter
 from sse_client import SSEReader
 
@@ -101,7 +101,7 @@ def sse():
 
 @contextmanager
 def _playwrights_loop_set_aside(item):
-    if "browser" in item.fixturenames:
+    if "playwright" in item.fixturenames:
         yield
         return
     loop = asyncio._get_running_loop()
@@ -132,24 +132,52 @@ def pytest_runtest_teardown(item, nextitem):
 
 
 @pytest.fixture(scope="session")
-def browser():
-    """Debian's headless Chromium, driven by playwright (which never downloads a browser here)."""
+def playwright():
+    """playwright's driver, one per test process (playwright never downloads a browser here)."""
     from playwright.sync_api import sync_playwright
 
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
     with sync_playwright() as p:
-        loop = asyncio._get_running_loop()
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        # Pages are opened as by a reader who asked for reduced motion (the stylesheet
-        # honours it): the live dot's endless pulse otherwise has Chromium draw frames
-        # for every open page, 5 % of a core each, all through the suite.
-        launch_context = chromium.new_context
-        chromium.new_context = lambda **options: launch_context(**{"reduced_motion": "reduce", **options})
-        yield chromium
-        # The session may end in a test that set playwright's loop aside: closing needs it.
-        asyncio._set_running_loop(loop)
-        chromium.close()
+        _playwrights_loop.append(asyncio._get_running_loop())
+        yield p
+        _playwrights_loop_back()
+
+
+_playwrights_loop: list = []
+
+
+def _playwrights_loop_back() -> None:
+    """The session may end in a test that set playwright's loop aside: closing needs it."""
+    asyncio._set_running_loop(_playwrights_loop[0])
+
+
+def _launch(playwright, executable: str, package: str):
+    if not Path(executable).exists():
+        pytest.fail(f"{executable} is missing: install Debian's {package} (apt-get install {package})")
+    chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+    # Pages are opened as by a reader who asked for reduced motion (the stylesheet
+    # honours it): the live dot's endless pulse otherwise has Chromium draw frames
+    # for every open page, 5 % of a core each, all through the suite.
+    launch_context = chromium.new_context
+    chromium.new_context = lambda **options: launch_context(**{"reduced_motion": "reduce", **options})
+    return chromium
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    """Chromium's headless shell (see chromium.py), one per test process."""
+    chromium = _launch(playwright, HEADLESS_SHELL, "chromium-headless-shell")
+    yield chromium
+    _playwrights_loop_back()
+    chromium.close()
+
+
+@pytest.fixture(scope="session")
+def full_browser(playwright):
+    """Debian's whole Chromium, for what the headless shell lacks (notification permissions)."""
+    chromium = _launch(playwright, CHROMIUM, "chromium")
+    yield chromium
+    _playwrights_loop_back()
+    chromium.close()
 
 
 @pytest.fixture
@@ -165,9 +193,7 @@ def page(browser):
     assert not errors, f"script errors on the page: {errors}"
 
 
-@pytest.fixture
-def contexts(browser):
-    """Browser contexts (each its own cookies and storage) for a test, closed afterwards."""
+def _contexts(browser):
     opened = []
 
     def new(**options):
@@ -178,3 +204,15 @@ def contexts(browser):
     yield new
     for context in opened:
         context.close()
+
+
+@pytest.fixture
+def contexts(browser):
+    """Browser contexts (each its own cookies and storage) for a test, closed afterwards."""
+    yield from _contexts(browser)
+
+
+@pytest.fixture
+def full_contexts(full_browser):
+    """The same, in Debian's whole Chromium."""
+    yield from _contexts(full_browser)

@@ -160,9 +160,10 @@ def test_dead_permalink_says_the_update_is_gone(server, contexts):
 
 
 @pytest.mark.parametrize("setting", ["denied", "granted"])
-def test_blocked_notifications_are_said_beside_the_follow_control(server, contexts, setting):
+def test_blocked_notifications_are_said_beside_the_follow_control(server, full_contexts, setting):
+    """In the whole browser: the headless shell has no notification permission to grant."""
     story = server.new_story("Follow me")
-    page = opened(contexts, PHONE)
+    page = opened(full_contexts, PHONE)
     cdp = page.context.new_cdp_session(page)
     # What the reader chose in the browser's own prompt or settings, for this context.
     context_id = cdp.send("Target.getTargetInfo")["targetInfo"]["browserContextId"]
