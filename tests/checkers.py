@@ -53,21 +53,33 @@ class Violation:
         return f"{self.rule} ({self.impact}): {self.help} at {', '.join(self.targets[:5])}"
 
 
-def axe(page) -> list[Violation]:
-    """axe-core's WCAG 2.2 AA violations on the page as it is now.
+def axe(page, colour_rules_only: bool = False) -> list[Violation]:
+    """axe-core's WCAG 2.2 AA violations on the page as it is now; `colour_rules_only` runs
+    only its colour rules (contrast, links told apart by colour alone), for a page already
+    checked in full whose colours are all that changed.
 
     The source goes in through the DevTools protocol (page.evaluate), which the page's
     Content-Security-Policy does not govern, so the page is checked with its real CSP on.
     """
-    page.evaluate(AXE.read_text())
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.evaluate(AXE.read_text())
     result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
-        WCAG_AA,
+        """([tags, coloursOnly]) => axe.run(document, {resultTypes: ['violations'], runOnly: coloursOnly
+             ? {type: 'rule', values: axe.getRules(tags).filter(r => r.tags.includes('cat.color')).map(r => r.ruleId)}
+             : {type: 'tag', values: tags}})""",
+        [WCAG_AA, colour_rules_only],
     )
     return [
         Violation(v["id"], v.get("impact"), v["help"], tuple(" ".join(n["target"]) for n in v["nodes"]))
         for v in result["violations"]
     ]
+
+
+# What the stylesheet's dark scheme sets, as the page's CSSOM has it: the properties of
+# every rule inside a `prefers-color-scheme: dark` media block.
+DARK_SCHEME_PROPERTIES = """() => [...document.styleSheets].flatMap(sheet => [...sheet.cssRules])
+  .filter(rule => rule instanceof CSSMediaRule && rule.conditionText.includes('prefers-color-scheme: dark'))
+  .flatMap(media => [...media.cssRules]).flatMap(rule => [...rule.style])"""
 
 
 @dataclass(frozen=True)
