@@ -8,11 +8,20 @@ chromium.py, desk.py, stand_ins.py) so that no test module imports another.
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
+
+# The environment may forbid bytecode caches (PYTHONDONTWRITEBYTECODE, set on this machine):
+# then every process the suite starts (its workers, a hundred `liveblog` servers and
+# commands) compiles the package from source again, a third of a second of CPU each. The
+# suite writes them (to __pycache__, which git ignores), for its workers and what they start.
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 import liveblog.auth
 import stand_ins
