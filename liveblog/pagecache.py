@@ -24,7 +24,7 @@ import asyncio
 import gzip
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import brotli
@@ -135,7 +135,7 @@ def request_headers(scope) -> tuple[bytes, bytes]:
     return accept_encoding, if_none_match
 
 
-def choose_encoding(accept_encoding: bytes, bodies: dict[str, bytes]) -> str:
+def choose_encoding(accept_encoding: bytes, bodies: Mapping[str, bytes]) -> str:
     for encoding in _accepted(accept_encoding):
         if encoding in bodies:
             return encoding
