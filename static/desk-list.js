@@ -34,8 +34,8 @@ export class UpdateList {
     this.setPinned(item, data.pinned);
     if (!fresh && editing(editForm(item))) {
       if (!item.dataset.saving) note(item, say("changedMeanwhile"));
-    } else if (!fresh) {
-      item.dataset.stale = "yes";  // its edit form refills from the server when opened
+    } else {
+      markStale(item);
     }
     if (fresh || data.pinned || wasPinned) placeUpdate(this.list, item, data.pinned, '.desk-item[data-pinned="no"]');
     localTimes(item);
@@ -68,6 +68,19 @@ export class UpdateList {
 const REFILL_RETRIES = 3;
 const REFILL_RETRY_MS = 1000;
 
+// The item's edit form no longer holds what is stored: it refills from the server when it
+// opens, and is read-only until then, so that nothing typed before the read (say, in the
+// moment between the click on Edit and the form's toggle event) is overwritten or lost.
+function markStale(item) {
+  item.dataset.stale = "yes";
+  const form = editForm(item);
+  if (form) editFields(form).forEach((field) => { field.readOnly = true; });
+}
+
+function editFields(form) {
+  return [...form.querySelectorAll("input:not([type=hidden]), textarea")];
+}
+
 function refillStaleEdits(slug) {
   document.addEventListener("toggle", (event) => {
     const details = event.target;
@@ -75,9 +88,7 @@ function refillStaleEdits(slug) {
     const item = details.closest(".desk-item");
     const form = details.querySelector("form");
     if (item.dataset.stale !== "yes" || dirty(form)) return;
-    // Read-only until refilled, so that nothing typed meanwhile is overwritten or lost.
-    const fields = [...form.querySelectorAll("input:not([type=hidden]), textarea")];
-    fields.forEach((field) => { field.readOnly = true; });
+    const fields = editFields(form);  // read-only since marked stale
     form.setAttribute("aria-busy", "true");
     const done = () => {
       fields.forEach((field) => { field.readOnly = false; });

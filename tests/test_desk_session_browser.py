@@ -55,8 +55,12 @@ def test_a_whole_desk_session_reaches_the_reader(server, contexts):
 
     # Edit, with the edit's own preview.
     item = desk.locator("#desk-updates .desk-item", has_text="suspended until")
+    # Arrived live, its edit form holds nothing yet: read-only until opened and read, so
+    # nothing typed at once is lost or saved over the stored headline and key event.
+    expect(item.locator("textarea[name=body]")).not_to_be_editable()
     item.get_by_text("Edit", exact=True).click()
     item.locator("textarea[name=body]").fill("The **ferry** is suspended until Thursday.")
+    expect(item.locator("input[name=headline]")).to_have_value("Ferry suspended")
     expect(item.locator(".preview .body strong")).to_have_text("ferry")
     expect(item.locator(".preview .badge.key")).to_be_visible()
     item.get_by_role("button", name="Save changes").click()
