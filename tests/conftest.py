@@ -37,6 +37,18 @@ from sse_client import SSEReader
 liveblog.auth._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 
+# The inner loop (`pytest -m "not slow"`) also leaves out every test that starts `liveblog`
+# processes or Pushpin of its own: each start costs a second of CPU, and they are a third
+# of the suite's time. (test_cli and test_demo, which run the command itself, say so too.)
+PROCESS_FIXTURES = {"start_server", "pushpins"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if PROCESS_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture
 def third_party_site(tmp_path):
     with stand_ins.third_party_site(tmp_path) as publish:

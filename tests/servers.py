@@ -254,6 +254,8 @@ class AppServer(_Client):
     _token: str | None = None
     _uvicorn: object = None
     _thread: threading.Thread | None = None
+    _app: object = None
+    _loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def url(self) -> str:
@@ -273,14 +275,19 @@ class AppServer(_Client):
             db.upgrade(engine)
         finally:
             engine.dispose()
-        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port, log_level="warning",
+        self._app = create_app(settings)
+        config = uvicorn.Config(self._app, host="127.0.0.1", port=self.port, log_level="warning",
                                 proxy_headers=True, timeout_graceful_shutdown=10, lifespan="on")
         self._uvicorn = uvicorn.Server(config)
         failed: list[BaseException] = []
 
+        async def serve() -> None:
+            self._loop = asyncio.get_running_loop()
+            await self._uvicorn.serve()
+
         def run() -> None:
             try:
-                asyncio.run(self._uvicorn.serve())
+                asyncio.run(serve())
             except BaseException as exc:  # noqa: BLE001 (reported by start)
                 failed.append(exc)
 
@@ -296,9 +303,12 @@ class AppServer(_Client):
         return self
 
     def stop(self, abrupt: bool = False) -> None:
-        """Shut down; `abrupt` cuts open streams at once (as a process that dies would)
-        instead of waiting for them."""
+        """Shut down as `liveblog serve` does on SIGTERM: every stream ended cleanly first
+        (app._end_streams_on_exit), then the graceful shutdown. `abrupt` cuts open streams
+        at once instead, as a process that dies would."""
         if self._thread and self._thread.is_alive():
+            if not abrupt:
+                self._loop.call_soon_threadsafe(self._app.state.services.hub.end_all)
             self._uvicorn.force_exit = abrupt
             self._uvicorn.should_exit = True
             self._thread.join(timeout=30)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import queue
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ class SSEReader:
         self.opened = threading.Event()
         self.error: BaseException | None = None
         self._arrived = queue.Queue()
+        self._socket: socket.socket | None = None
         self._client = httpx.Client(timeout=httpx.Timeout(60, read=60))
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -55,6 +57,7 @@ class SSEReader:
             with self._client.stream("GET", self.url, headers=self.headers) as response:
                 self.status = response.status_code
                 self.response_headers = response.headers
+                self._socket = response.extensions["network_stream"].get_extra_info("socket")
                 self.opened.set()
                 fields: dict[str, str] = {}
                 data: list[str] = []
@@ -101,4 +104,12 @@ class SSEReader:
         return [int(e.id) for e in self.events]
 
     def close(self) -> None:
+        """Hang up, as a closed tab does: the server sees the stream end at once (closing
+        the client alone leaves the connection open while its thread reads)."""
+        if self._socket is not None:
+            try:
+                self._socket.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already gone
+        self._thread.join(timeout=5)
         self._client.close()

@@ -17,6 +17,8 @@ from liveblog.store import Store
 from servers import REPO, Server, free_port, liveblog, server_env, wait_until
 from sse_client import SSEReader
 
+pytestmark = pytest.mark.slow  # every test runs the command: a new Python process each time
+
 
 def stored(tmp_path):
     return Store(make_engine(f"sqlite:///{tmp_path / 'liveblog.db'}"))

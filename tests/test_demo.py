@@ -12,9 +12,12 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 
 from servers import free_port, server_env, wait_until
 from sse_client import SSEReader
+
+pytestmark = pytest.mark.slow  # `liveblog demo` and `create-editor` processes
 
 
 def test_the_demo_plays_a_story_from_the_first_answer_to_its_close(tmp_path):

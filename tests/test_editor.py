@@ -194,6 +194,7 @@ def test_failures_for_a_name_from_many_addresses_do_not_lock_its_editor_out(shor
     assert d.http.get("/admin").status_code == 200
 
 
+@pytest.mark.slow  # waits out the 15 s window
 def test_repeated_failures_for_a_name_from_one_address_are_refused_there_only(short_window_server):
     server = short_window_server
     name, other = server.editors

@@ -11,6 +11,8 @@ import pytest
 from liveblog import server_limits
 from servers import server_starter, wait_until
 
+pytestmark = pytest.mark.slow  # a `liveblog serve` process of its own, and a 10 s timeout waited out
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
