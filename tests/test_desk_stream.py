@@ -97,6 +97,7 @@ def unbounded_server(tmp_path_factory):
         s.stop()
 
 
+@pytest.mark.slow  # a scale test, on a `liveblog serve` process of its own
 def test_three_hundred_idle_desk_streams_cost_under_a_tenth_of_a_core(unbounded_server):
     server = unbounded_server
     slug = server.new_story("Many desks")["slug"]

@@ -220,6 +220,7 @@ def test_a_poll_closes_at_its_time(server, sse):
     assert len([e for e in reader.events if e.event == "poll"]) == 1
 
 
+@pytest.mark.slow  # a load test: a thousand votes
 def test_a_burst_of_votes_is_counted_exactly_and_streamed_as_a_few_events(server, sse):
     slug = server.new_story("Burst")["slug"]
     poll = new_poll(server, slug, choices=("Red", "Green"))
