@@ -171,7 +171,7 @@ def _playwrights_loop_back() -> None:
     asyncio._set_running_loop(_playwrights_loop[0])
 
 
-def _launch(playwright, executable: str, package: str):
+def _launched(playwright, executable: str, package: str):
     if not Path(executable).exists():
         pytest.fail(f"{executable} is missing: install Debian's {package} (apt-get install {package})")
     chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
@@ -180,25 +180,21 @@ def _launch(playwright, executable: str, package: str):
     # for every open page, 5 % of a core each, all through the suite.
     launch_context = chromium.new_context
     chromium.new_context = lambda **options: launch_context(**{"reduced_motion": "reduce", **options})
-    return chromium
+    yield chromium
+    _playwrights_loop_back()
+    chromium.close()
 
 
 @pytest.fixture(scope="session")
 def browser(playwright):
     """Chromium's headless shell (see chromium.py), one per test process."""
-    chromium = _launch(playwright, HEADLESS_SHELL, "chromium-headless-shell")
-    yield chromium
-    _playwrights_loop_back()
-    chromium.close()
+    yield from _launched(playwright, HEADLESS_SHELL, "chromium-headless-shell")
 
 
 @pytest.fixture(scope="session")
 def full_browser(playwright):
     """Debian's whole Chromium, for what the headless shell lacks (notification permissions)."""
-    chromium = _launch(playwright, CHROMIUM, "chromium")
-    yield chromium
-    _playwrights_loop_back()
-    chromium.close()
+    yield from _launched(playwright, CHROMIUM, "chromium")
 
 
 @pytest.fixture
