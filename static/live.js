@@ -73,6 +73,12 @@ function follow(story) {
     return fresh;
   }
 
+  // The banner's dot pulses again (its few pulses, style.css) when an update arrives.
+  function pulse() {
+    const dot = document.querySelector("#live-banner .live-dot");
+    if (dot) dot.classList.toggle("again");
+  }
+
   function onUpdate(data, kind) {
     if (kind === UPDATE) newestAt(data.created_at);
     if (keyOnly && !data.key_event) {
@@ -89,7 +95,10 @@ function follow(story) {
     // A replay (on page load, or catching up after a lost connection) is not announced.
     if (article.isConnected && !connection.catchingUp) {
       if (kind === EDIT) announcer.edit(article);
-      else if (!old) announcer.arrived(article);
+      else if (!old) {
+        announcer.arrived(article);
+        pulse();
+      }
     }
     if (!old && away && article.isConnected) readerPlace.arrived(!connection.catchingUp);
     keyEvents.update(data, kind === UPDATE && !old);

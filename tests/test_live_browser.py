@@ -52,6 +52,20 @@ def test_new_update_edit_delete_and_close_without_reload(server, reader_page):
     assert page.evaluate("window.__sameDocument") is True
 
 
+def test_the_live_dot_pulses_a_few_times_and_again_when_an_update_arrives(server, contexts):
+    """Not for ever: a page left open for hours would be redrawn all that time."""
+    page = contexts(reduced_motion="no-preference").new_page()
+    slug = server.new_story("Pulse")["slug"]
+    open_story(page, server, slug)
+    dot = page.locator("#live-banner .live-dot")
+    assert dot.evaluate("d => getComputedStyle(d).animationIterationCount") == "3"
+    # Past its last pulse (finished here rather than waited for): it rests.
+    assert dot.evaluate("d => { const [a] = d.getAnimations(); a.finish(); return a.playState; }") == "finished"
+    server.post(slug, "Something happened.")
+    page.locator("#updates article.update").wait_for(timeout=WAIT_MS)
+    assert dot.evaluate("d => d.getAnimations().map(a => a.playState)") == ["running"]
+
+
 def test_times_are_shown_in_the_readers_zone(server, reader_page):
     slug = server.new_story("Zones")["slug"]
     update = server.post(slug, "What time is it?")
