@@ -18,7 +18,7 @@ from argon2 import PasswordHasher
 
 # The environment may forbid bytecode caches (PYTHONDONTWRITEBYTECODE, set on this machine):
 # then every process the suite starts (its workers, a hundred `liveblog` servers and
-# commands) compiles the package from source again, a third of a second of CPU each. The
+# commands) compiles the package from source again, a tenth of a second of CPU or more. The
 # suite writes them (to __pycache__, which git ignores), for its workers and what they start.
 sys.dont_write_bytecode = False
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -176,8 +176,8 @@ def _launched(playwright, executable: str, package: str):
         pytest.fail(f"{executable} is missing: install Debian's {package} (apt-get install {package})")
     chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
     # Pages are opened as by a reader who asked for reduced motion (the stylesheet
-    # honours it): the live dot's endless pulse otherwise has Chromium draw frames
-    # for every open page, 5 % of a core each, all through the suite.
+    # honours it), so Chromium draws no frames for the live dot's pulses on every open
+    # page; test_live_browser checks the pulses with motion on.
     launch_context = chromium.new_context
     chromium.new_context = lambda **options: launch_context(**{"reduced_motion": "reduce", **options})
     yield chromium
