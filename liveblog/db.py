@@ -56,7 +56,7 @@ def upgrade(engine: Engine) -> None:
 
     A database already at the newest revision is known by one query, without loading
     alembic: every `liveblog` command and every start runs this, and alembic's import
-    and its no-op upgrade cost a quarter of a second of CPU each time."""
+    and its no-op upgrade cost half a second of CPU each time."""
     if revision(engine) == HEAD:
         return
     from alembic import command
