@@ -62,6 +62,9 @@ class Bodies(Mapping[str, bytes]):
                 brotli.compress(identity, quality=11)
         return self._made[coding]
 
+    def __contains__(self, coding: object) -> bool:
+        return coding in self._codings  # asking which codings there are compresses nothing
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._codings)
 

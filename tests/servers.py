@@ -20,6 +20,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import httpx
@@ -94,29 +95,32 @@ def server_env(tmp: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-_schema: list[tempfile.TemporaryDirectory] = []  # this process's migrated empty database, removed at exit
+@cache
+def _empty_schema() -> tempfile.TemporaryDirectory:
+    """A folder holding `schema.db`, an empty database at the newest schema, made once per
+    test process (the cache keeps the folder until the process exits, then it is removed)."""
+    from liveblog import db
+
+    folder = tempfile.TemporaryDirectory(prefix="liveblog-schema-")
+    engine = db.make_engine(f"sqlite:///{Path(folder.name) / 'schema.db'}")
+    try:
+        db.upgrade(engine)
+    finally:
+        engine.dispose()
+    return folder
 
 
 def with_schema(env: dict[str, str]) -> None:
-    """Give a server whose SQLite file does not exist yet a copy of an empty database already
-    at the newest schema, made once per test process: migrating costs half a second of CPU at
-    every start, and the suite starts a hundred servers. (That `serve` and `demo` migrate an
-    empty database is what test_migrations and test_cli's fresh-start tests show.)"""
+    """Give a server whose SQLite file does not exist yet a copy of `_empty_schema`'s database:
+    migrating costs half a second of CPU at every start, and the suite starts a hundred
+    servers. (That `serve` and `demo` migrate an empty database is what test_migrations
+    and test_cli's fresh-start tests show.)"""
     url = env.get("LIVEBLOG_DATABASE_URL", "")
     target = Path(url.removeprefix("sqlite:///"))
     if not url.startswith("sqlite:///") or not target.is_absolute() or target.exists():
         return
-    if not _schema:
-        from liveblog import db
-
-        _schema.append(tempfile.TemporaryDirectory(prefix="liveblog-schema-"))
-        engine = db.make_engine(f"sqlite:///{Path(_schema[0].name) / 'schema.db'}")
-        try:
-            db.upgrade(engine)
-        finally:
-            engine.dispose()
     target.parent.mkdir(parents=True, exist_ok=True)
-    source, copy = sqlite3.connect(Path(_schema[0].name) / "schema.db"), sqlite3.connect(target)
+    source, copy = sqlite3.connect(Path(_empty_schema().name) / "schema.db"), sqlite3.connect(target)
     try:
         source.backup(copy)
     finally:
